@@ -1,0 +1,73 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every Backstop target shares: Swift 6 mode, and warnings fail the build.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "backstop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "backstop", targets: ["backstop"]),
+        .library(name: "BackstopBus", targets: ["BackstopBus"]),
+        .library(name: "BackstopPostgres", targets: ["BackstopPostgres"]),
+        .library(name: "BackstopContracts", targets: ["BackstopContracts"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(
+            name: "BackstopPostgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(name: "BackstopContracts", swiftSettings: strict),
+        .target(
+            name: "BackstopBus",
+            dependencies: [
+                "BackstopPostgres", "BackstopContracts",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations"), .copy("SQL")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "BackstopTesting",
+            dependencies: ["BackstopPostgres", "BackstopBus"],
+            path: "Tests/BackstopTesting",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "backstop",
+            dependencies: [
+                "BackstopBus", "BackstopPostgres", "BackstopContracts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BackstopPostgresTests",
+            dependencies: ["BackstopPostgres", "BackstopTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "BackstopContractsTests", dependencies: ["BackstopContracts"], swiftSettings: strict),
+        .testTarget(
+            name: "BackstopBusTests",
+            dependencies: ["BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopTesting"],
+            swiftSettings: strict
+        ),
+    ]
+)

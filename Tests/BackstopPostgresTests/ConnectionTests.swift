@@ -1,0 +1,134 @@
+import BackstopPostgres
+import BackstopTesting
+import Foundation
+import Testing
+
+@Suite("libpq connection")
+struct ConnectionTests {
+    @Test func parametersRoundTripThroughTheServer() async throws {
+        let conn = try await Connection.connect(try await TestCluster.emptyDatabase())
+        let tricky = "O'Brien \"quoted\" \\ back; DROP TABLE x; -- 中文"
+        let row = try #require(try await conn.query(
+            "SELECT $1::text, $2::int8, $3::bool, $4::uuid, $5::timestamptz, $6::bytea, $7::jsonb, $8::text[], $9::int[], $10::text",
+            [tricky, 9_007_199_254_740_993 as Int, true, UUID(uuidString: "6F1C1E43-5F8A-4E0B-9C1A-1D2E3F405162")!,
+             Date(timeIntervalSince1970: 1_764_400_000.123456), Data([0, 1, 0xfe, 0xff]), PostgresJSON(#"{"a": [1, "x"]}"#),
+             ["a,b", "c\"d", "{e}", "NULL"], [1, 2, 3], String?.none]).first)
+        #expect(try row.decode(String.self, at: 0) == tricky)
+        #expect(try row.decode(Int.self, at: 1) == 9_007_199_254_740_993)
+        #expect(try row.decode(Bool.self, at: 2) == true)
+        #expect(try row.decode(UUID.self, at: 3) == UUID(uuidString: "6F1C1E43-5F8A-4E0B-9C1A-1D2E3F405162"))
+        let date = try row.decode(Date.self, at: 4)
+        #expect(abs(date.timeIntervalSince1970 - 1_764_400_000.123456) < 0.000_001)
+        #expect(try row.decode(Data.self, at: 5) == Data([0, 1, 0xfe, 0xff]))
+        #expect(try row.decode(PostgresJSON.self, at: 6).text == #"{"a": [1, "x"]}"#)
+        #expect(try row.decode([String].self, at: 7) == ["a,b", "c\"d", "{e}", "NULL"])
+        #expect(try row.decode([Int].self, at: 8) == [1, 2, 3])
+        #expect(try row.decode(String?.self, at: 9) == nil)
+        #expect(throws: PostgresError.self) { try row.decode(String.self, at: 9) }
+        await conn.close()
+    }
+
+    @Test func arraysWithNullsAndEmptyArraysDecode() async throws {
+        let conn = try await Connection.connect(try await TestCluster.emptyDatabase())
+        let row = try #require(try await conn.query("SELECT ARRAY['x', NULL, '']::text[], '{}'::int[]").first)
+        #expect(try row.decode([String?].self, at: 0) == ["x", nil, ""])
+        #expect(try row.decode([Int].self, at: 1) == [])
+        #expect(throws: PostgresError.self) { try row.decode([String].self, at: 0) }
+        await conn.close()
+    }
+
+    @Test func serverErrorsCarrySQLStateMessageAndDetail() async throws {
+        let conn = try await Connection.connect(try await TestCluster.emptyDatabase())
+        let division = await #expect(throws: PostgresError.self) { try await conn.query("SELECT 1/0") }
+        #expect(division?.sqlState == "22012")
+        #expect(division?.code == .server)
+        try await conn.query("CREATE TABLE u (k text PRIMARY KEY)")
+        try await conn.query("INSERT INTO u VALUES ($1)", ["dup"])
+        let duplicate = await #expect(throws: PostgresError.self) { try await conn.query("INSERT INTO u VALUES ($1)", ["dup"]) }
+        #expect(duplicate?.sqlState == "23505")
+        #expect(duplicate?.detail?.contains("(k)=(dup)") == true)
+        // The connection stays usable after an error.
+        #expect(try await conn.query("SELECT 2").first?.decode(Int.self, at: 0) == 2)
+        await conn.close()
+    }
+
+    @Test func transactionCommitsOrRollsBack() async throws {
+        let conn = try await Connection.connect(try await TestCluster.emptyDatabase())
+        try await conn.query("CREATE TABLE t (v int)")
+        try await conn.withTransaction { c in _ = try c.execute("INSERT INTO t VALUES (1)") }
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            try await conn.withTransaction { c in
+                try c.execute("INSERT INTO t VALUES (2)")
+                throw Boom()
+            }
+        }
+        let values = try await conn.query("SELECT v FROM t ORDER BY v").map { try $0.decode(Int.self, at: 0) }
+        #expect(values == [1])
+        await conn.close()
+    }
+
+    @Test func preparedStatementsAreReused() async throws {
+        let conn = try await Connection.connect(try await TestCluster.emptyDatabase())
+        for i in 0..<5 {
+            let r = try await conn.query(prepared: "add_one", "SELECT $1::int + 1", [i])
+            #expect(try r.first?.decode(Int.self, at: 0) == i + 1)
+        }
+        let count = try await conn.query("SELECT count(*) FROM pg_prepared_statements WHERE name = 'add_one'")
+        #expect(try count.first?.decode(Int.self, at: 0) == 1)
+        await conn.close()
+    }
+
+    @Test func cancellingTheTaskCancelsTheStatement() async throws {
+        let conn = try await Connection.connect(try await TestCluster.emptyDatabase())
+        let started = ContinuousClock.now
+        let task = Task { try await conn.query("SELECT pg_sleep(30)") }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        let result = await task.result
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(throws: PostgresError.self) { try result.get() }
+        #expect(try await conn.query("SELECT 1").count == 1)
+        await conn.close()
+    }
+
+    @Test func blockingCallsLeaveTheCooperativePoolFree() async throws {
+        let conninfo = try await TestCluster.emptyDatabase()
+        let connections = try await withThrowingTaskGroup(of: Connection.self) { group in
+            for _ in 0..<4 { group.addTask { try await Connection.connect(conninfo) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let ticks = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (i, c) in connections.enumerated() {
+                group.addTask {
+                    // Both entry points: a plain statement and a transaction body on the connection thread.
+                    if i % 2 == 0 {
+                        try await c.query("SELECT pg_sleep(0.5)")
+                    } else {
+                        try await c.withTransaction { c in _ = try c.execute("SELECT pg_sleep(0.5)") }
+                    }
+                    return 0
+                }
+            }
+            group.addTask {
+                var n = 0
+                while clock.now - start < .milliseconds(450) { try await Task.sleep(for: .milliseconds(10)); n += 1 }
+                return n
+            }
+            return try await group.reduce(0, +)
+        }
+        // Four 0.5 s sleeps on a 2-thread pool would take >= 1 s and starve the ticker if they blocked it.
+        #expect(clock.now - start < .milliseconds(900))
+        #expect(ticks > 20)
+        for c in connections { await c.close() }
+    }
+
+    @Test func badConninfoFailsWithAConnectionError() async throws {
+        let error = await #expect(throws: PostgresError.self) {
+            try await Connection.connect("host=/nonexistent-dir port=1 user=x dbname=y connect_timeout=2")
+        }
+        #expect(error?.code == .connectionFailed)
+    }
+}
