@@ -51,7 +51,7 @@ public actor PrivateCluster {
     }
 
     /// The configuration in use.
-    public let configuration: Configuration
+    public nonisolated let configuration: Configuration
     private let logger: Logger
     private var process: Process?
 

@@ -12,12 +12,12 @@ public struct ServerBinaries: Sendable, Equatable {
     /// Debian's `/usr/lib/postgresql/<version>/bin` (newest first).
     ///
     /// - Throws: ``PrivateClusterError`` naming the Debian package to install when none is found.
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws(PrivateClusterError) -> ServerBinaries {
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment, searchDebianDirectories: Bool = true) throws(PrivateClusterError) -> ServerBinaries {
         var candidates: [String] = []
         if let dir = environment["BACKSTOP_PG_BINDIR"] { candidates.append(dir) }
         if let dir = pgConfigBindir(environment) { candidates.append(dir) }
         candidates += (environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        candidates += debianVersionDirectories()
+        if searchDebianDirectories { candidates += debianVersionDirectories() }
         let fm = FileManager.default
         for dir in candidates where fm.isExecutableFile(atPath: dir + "/postgres") && fm.isExecutableFile(atPath: dir + "/initdb") {
             return ServerBinaries(directory: dir)

@@ -1,0 +1,116 @@
+import BackstopPostgres
+import Foundation
+import Logging
+
+/// The deliveries of one subscription as an `AsyncSequence`; see ``Bus/subscribe(_:batchSize:lease:pollInterval:)``.
+public struct Deliveries: AsyncSequence, Sendable {
+    public typealias Element = Delivery
+    let consumer: Consumer
+
+    /// The iterator; each `next()` returns a delivery, waiting for one if none is ready.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let consumer: Consumer
+        public mutating func next() async throws -> Delivery? {
+            try await consumer.next()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
+
+    /// Sends acknowledgements still waiting for the next claim; call before abandoning the stream.
+    public func flush() async throws { try await consumer.flushAcks() }
+}
+
+/// Claims deliveries in batches, hands them out one at a time, and carries acknowledgements back
+/// with the next claim.
+actor Consumer {
+    private let bus: Bus
+    private let name: String
+    private let batchSize: Int
+    private let lease: Duration?
+    private let pollInterval: Duration
+    private let doorbell = Doorbell()
+    private var subscription: Subscription?
+    private var buffer: [Delivery] = []
+    private var bufferIndex = 0
+    private var pendingAcks: [Delivery] = []
+    private var flushScheduled = false
+
+    init(bus: Bus, subscription: String, batchSize: Int, lease: Duration?, pollInterval: Duration) {
+        self.bus = bus
+        self.name = subscription
+        self.batchSize = max(1, batchSize)
+        self.lease = lease
+        self.pollInterval = pollInterval
+        bus.hub.register(doorbell)
+    }
+
+    deinit { bus.hub.unregister(doorbell) }
+
+    func next() async throws -> Delivery? {
+        var backoff = Duration.milliseconds(50)
+        while !Task.isCancelled {
+            if bufferIndex < buffer.count {
+                defer { bufferIndex += 1 }
+                return buffer[bufferIndex]
+            }
+            let seen = doorbell.rings
+            let acks = pendingAcks
+            pendingAcks = []
+            do {
+                let sub = try await resolve()
+                buffer = try await bus.claim(sub, limit: batchSize, lease: lease, acks: acks, consumer: self)
+                bufferIndex = 0
+                backoff = .milliseconds(50)
+                if !buffer.isEmpty { continue }
+            } catch let error as PostgresError where error.isTransient {
+                pendingAcks = acks + pendingAcks
+                bus.logger.info("consumer \(name): database unavailable (\(error)); retrying in \(backoff)")
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(2))
+                continue
+            } catch {
+                pendingAcks = acks + pendingAcks
+                throw error
+            }
+            await doorbell.wait(after: seen, timeout: pollInterval)
+        }
+        try? await flushAcks()
+        return nil
+    }
+
+    func enqueueAck(_ delivery: Delivery) {
+        pendingAcks.append(delivery)
+        if !flushScheduled {
+            flushScheduled = true
+            Task { [weak self] in
+                try? await Task.sleep(for: .milliseconds(50))
+                await self?.scheduledFlush()
+            }
+        }
+    }
+
+    private func scheduledFlush() async {
+        flushScheduled = false
+        try? await flushAcks()
+    }
+
+    func flushAcks() async throws {
+        guard !pendingAcks.isEmpty else { return }
+        let acks = pendingAcks
+        pendingAcks = []
+        do {
+            try await bus.ack(acks)
+        } catch {
+            pendingAcks = acks + pendingAcks
+            throw error
+        }
+    }
+
+    private func resolve() async throws -> Subscription {
+        if let subscription { return subscription }
+        let found = try await bus.subscription(named: name)
+        subscription = found
+        return found
+    }
+}

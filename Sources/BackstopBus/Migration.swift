@@ -1,0 +1,43 @@
+import Foundation
+
+/// One versioned schema change, shipped as `Migrations/NNNN_name.sql` in this module's resources.
+public struct Migration: Sendable, Hashable {
+    /// The number that orders migrations (the `NNNN` prefix).
+    public var version: Int
+    /// The descriptive part of the file name.
+    public var name: String
+    /// The SQL text, applied in one transaction.
+    public var sql: String
+
+    /// Creates a migration.
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
+    /// Every migration shipped with Backstop, ordered by version.
+    public static func bundled() throws -> [Migration] {
+        guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
+            throw MigrationError("the Migrations resource folder is missing from the BackstopBus bundle")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }
+        return try files.map { file in
+            guard let underscore = file.firstIndex(of: "_"), let version = Int(file[..<underscore]) else {
+                throw MigrationError("migration file \(file) must be named NNNN_name.sql")
+            }
+            let name = String(file[file.index(after: underscore)...].dropLast(4))
+            let sql = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            return Migration(version: version, name: name, sql: sql)
+        }.sorted { $0.version < $1.version }
+    }
+}
+
+/// A migration could not be applied; the message says which and why.
+public struct MigrationError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong.
+    public var message: String
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

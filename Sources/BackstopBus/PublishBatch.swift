@@ -1,0 +1,44 @@
+import BackstopContracts
+import BackstopPostgres
+import Foundation
+
+/// A validated batch of events, turned into the array parameters of one publish statement.
+struct PublishBatch {
+    let events: [CloudEvent]
+    let parameters: [any PostgresEncodable]
+
+    init(_ events: [CloudEvent]) throws {
+        guard !events.isEmpty else {
+            throw BusError(.invalidInput, [.init(field: "events", message: "a batch needs at least one event")])
+        }
+        guard events.count <= 10_000 else {
+            throw BusError(.invalidInput, [.init(field: "events", message: "a batch holds at most 10000 events")])
+        }
+        for (index, event) in events.enumerated() {
+            do { try EnvelopeValidation.validate(event) } catch {
+                var error = error
+                error.index = events.count > 1 ? index : nil
+                throw error
+            }
+        }
+        self.events = events
+        parameters = [
+            events.map(\.id), events.map(\.source), events.map(\.type), events.map(\.subject),
+            events.map(\.districtCode), events.map(\.deduplicationKey), events.map { $0.jsonText() },
+        ]
+    }
+
+    func receipts(from result: QueryResult) throws -> [PublishReceipt] {
+        guard result.count == events.count else {
+            throw PostgresError(code: .decoding, message: "publish returned \(result.count) rows for \(events.count) events")
+        }
+        return try result.map { row in
+            guard let id = try row.decode(String?.self, at: 1) else {
+                // Another transaction published the same key and has not committed yet.
+                throw PostgresError(code: .server, message: "a concurrent publish with the same idempotency key is still in progress; retry", sqlState: "40001")
+            }
+            return PublishReceipt(id: id, position: try row.decode(Int64.self, at: 2),
+                                  acceptedAt: try row.decode(Date.self, at: 3), duplicate: try row.decode(Bool.self, at: 4))
+        }
+    }
+}

@@ -1,0 +1,1 @@
+SELECT backstop.redrive($1::bigint, $2::bigint[])
