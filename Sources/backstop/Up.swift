@@ -1,0 +1,95 @@
+import ArgumentParser
+import BackstopBus
+import BackstopPostgres
+import Dispatch
+import Foundation
+import Logging
+
+/// `backstop up`: the embedded default, in the foreground until Ctrl-C.
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start Backstop: the private PostgreSQL cluster (or the configured database) and migrations; runs until Ctrl-C.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Also listen on this TCP address (for example 127.0.0.1); default: Unix socket only.")
+    var listenAddress: String?
+
+    @Option(help: "Port of the private cluster (names the socket file; TCP port with --listen-address).")
+    var port: Int = 5432
+
+    @Option(help: "Days events are kept for audit and replay.")
+    var retentionDays: Int = 30
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be between 1 and 3650") }
+    }
+
+    func run() async throws {
+        _ = CLILog.logger
+        let signals = ShutdownSignals()
+        var cluster: PrivateCluster?
+        let conninfo: String
+        if let configured = database.configuredConninfo() {
+            conninfo = configured
+            emit("backstop: using the configured database")
+        } else {
+            var config = database.clusterConfiguration()
+            config.port = port
+            config.listenAddress = listenAddress
+            let started = PrivateCluster(config)
+            conninfo = try await started.start()
+            cluster = started
+            let owner = await started.ownsServer ? "started" : "reusing"
+            emit("backstop: \(owner) the private PostgreSQL cluster in \(config.dataDirectory)")
+            emit("backstop: connect with: psql \"\(conninfo)\"")
+            emit("backstop: or point other commands at it with: export DATABASE_URL=\"\(conninfo)\"")
+            if let listenAddress { emit("backstop: TCP: postgresql://\(PrivateCluster.superuser)@\(listenAddress):\(port)/\(config.database)") }
+        }
+        let bus = try await Bus.open(BusConfiguration(conninfo: conninfo, retention: .seconds(retentionDays * 86_400)), logger: CLILog.logger)
+        emit("backstop: schema is current")
+        let upkeep = Task {
+            while !Task.isCancelled {
+                do {
+                    for change in try await bus.maintain() { emit("backstop: retention: \(change.action) \(change.partition)") }
+                } catch {
+                    CLILog.logger.warning("retention upkeep failed: \(error)")
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
+        emit("backstop: running; press Ctrl-C to stop")
+        await signals.wait()
+        emit("backstop: stopping")
+        upkeep.cancel()
+        await bus.close()
+        await cluster?.stop()
+        emit("backstop: stopped")
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+///
+/// `@unchecked`: the dispatch sources are only kept alive here, never touched after `init`, and
+/// dispatch objects are thread-safe.
+final class ShutdownSignals: @unchecked Sendable {
+    private let stream: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    func wait() async {
+        for await _ in stream { return }
+    }
+}
