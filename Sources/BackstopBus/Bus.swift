@@ -23,6 +23,10 @@ public final class Bus: Sendable {
     public let configuration: BusConfiguration
     /// The connection pool the bus runs on; also usable for the caller's own tables.
     public let pool: ConnectionPool
+    /// Connections for claims, acks, nacks and lease extensions, with `synchronous_commit` off: a lost
+    /// one only causes a redelivery, so it need not wait for the WAL flush (design D6). Accepting an
+    /// event always goes through ``pool`` and is durable before the publisher hears "yes".
+    let leasePool: ConnectionPool
     let hub: WakeHub
     let logger: Logger
     private let sql = BusSQL.shared
@@ -40,12 +44,16 @@ public final class Bus: Sendable {
         self.logger = logger
         pool = ConnectionPool(.init(conninfo: configuration.conninfo, maximumConnections: configuration.maximumConnections,
                                     connectTimeout: configuration.reconnectTimeout), logger: logger)
+        leasePool = ConnectionPool(.init(conninfo: configuration.conninfo, maximumConnections: configuration.maximumConnections,
+                                         connectTimeout: configuration.reconnectTimeout,
+                                         sessionSettings: ["synchronous_commit": "off"]), logger: logger)
         hub = WakeHub(conninfo: configuration.conninfo, debounce: configuration.notifyDebounce, logger: logger)
     }
 
     /// Closes the pool and the wake-up listener.
     public func close() async {
         await hub.close()
+        await leasePool.close()
         await pool.close()
     }
 
@@ -67,21 +75,40 @@ public final class Bus: Sendable {
     public func publish(_ events: [CloudEvent]) async throws -> [PublishReceipt] {
         let batch = try PublishBatch(events)
         let receipts = try await retryingTransient {
-            try await self.pool.withConnection { connection in
-                try await connection.query(prepared: "backstop_publish", self.sql.publish, batch.parameters)
-            }
+            try await self.pool.withConnection { connection in try await self.publish(batch, in: connection) }
         }
         hub.published()
-        return try batch.receipts(from: receipts)
+        return receipts
     }
 
     /// Publishes inside the caller's transaction: if it rolls back, nothing is ever delivered.
     /// Call ``notifyPublished()`` after the commit to wake consumers at once (they poll anyway).
     @discardableResult
     public func publish(_ events: [CloudEvent], in connection: isolated Connection) throws -> [PublishReceipt] {
-        let batch = try PublishBatch(events)
+        try publish(try PublishBatch(events), in: connection)
+    }
+
+    private func publish(_ batch: PublishBatch, in connection: isolated Connection) throws -> [PublishReceipt] {
         let result = try connection.executePrepared("backstop_publish", sql.publish, batch.parameters)
-        return try batch.receipts(from: result)
+        var receipts = try batch.receipts(from: result)
+        let missing = receipts.indices.filter { receipts[$0] == nil }
+        if !missing.isEmpty {
+            // Keys a concurrent publisher committed while the statement ran: this statement sees them.
+            let events = missing.map { batch.events[$0] }
+            let found = try connection.executePrepared("backstop_publish_lookup", sql.publishLookup,
+                                                       [events.map(\.source), events.map(\.deduplicationKey)])
+            for row in found {
+                let index = missing[try row.decode(Int.self, at: 0) - 1]
+                receipts[index] = PublishReceipt(id: try row.decode(String.self, at: 1), position: try row.decode(Int64.self, at: 2),
+                                                 acceptedAt: try row.decode(Date.self, at: 3), duplicate: true)
+            }
+        }
+        return try receipts.map { receipt in
+            guard let receipt else {
+                throw PostgresError(code: .server, message: "a concurrent publish with the same idempotency key did not commit; retry", sqlState: "40001")
+            }
+            return receipt
+        }
     }
 
     /// Wakes consumers after a transaction that published has committed.
@@ -150,9 +177,9 @@ public final class Bus: Sendable {
     }
 
     func claim(_ subscription: Subscription, limit: Int, lease: Duration?, acks: [Delivery], consumer: Consumer?) async throws -> [Delivery] {
-        let result = try await pool.withConnection { connection in
+        let result = try await leasePool.withConnection { connection in
             try await connection.query(prepared: "backstop_claim", self.sql.claim, [
-                subscription.id, limit, lease?.milliseconds, acks.map(\.position), acks.map(\.attempt), true,
+                subscription.id, limit, lease?.milliseconds, acks.map(\.position), acks.map(\.attempt),
             ])
         }
         let handle = DeliveryHandle(bus: self, consumer: consumer)
@@ -168,9 +195,9 @@ public final class Bus: Sendable {
     /// Acknowledges deliveries in one round trip (they may belong to different subscriptions).
     public func ack(_ deliveries: [Delivery]) async throws {
         for (id, group) in Dictionary(grouping: deliveries, by: \.subscriptionID) {
-            _ = try await pool.withConnection { connection in
+            _ = try await leasePool.withConnection { connection in
                 try await connection.query(prepared: "backstop_claim", self.sql.claim, [
-                    id, 0, Int?.none, group.map(\.position), group.map(\.attempt), true,
+                    id, 0, Int?.none, group.map(\.position), group.map(\.attempt),
                 ])
             }
         }
@@ -179,7 +206,7 @@ public final class Bus: Sendable {
     /// Acknowledges a delivery inside the caller's transaction (see ``transaction(_:)``).
     public func ack(_ delivery: Delivery, in connection: isolated Connection) throws {
         _ = try connection.executePrepared("backstop_claim", sql.claim, [
-            delivery.subscriptionID, 0, Int?.none, [delivery.position], [delivery.attempt], false,
+            delivery.subscriptionID, 0, Int?.none, [delivery.position], [delivery.attempt],
         ])
     }
 
@@ -191,8 +218,8 @@ public final class Bus: Sendable {
             let policy = try await subscription(named: delivery.subscription).spec.retry
             wait = policy.delay(afterAttempt: delivery.attempt)
         }
-        let result = try await pool.query(sql.nack, [
-            delivery.subscriptionID, delivery.position, delivery.attempt, wait!.milliseconds, String(error.prefix(4000)), true,
+        let result = try await leasePool.query(sql.nack, [
+            delivery.subscriptionID, delivery.position, delivery.attempt, wait!.milliseconds, String(error.prefix(4000)), false,
         ])
         return NackOutcome(rawValue: try result.first!.decode(String.self, at: 0)) ?? .stale
     }
@@ -200,7 +227,7 @@ public final class Bus: Sendable {
     /// Extends a delivery's lease to `duration` from now; false if the lease was lost meanwhile.
     @discardableResult
     public func extend(_ delivery: Delivery, by duration: Duration) async throws -> Bool {
-        let result = try await pool.query(sql.extend, [delivery.subscriptionID, delivery.position, delivery.attempt, duration.milliseconds])
+        let result = try await leasePool.query(sql.extend, [delivery.subscriptionID, delivery.position, delivery.attempt, duration.milliseconds])
         return result.count == 1
     }
 

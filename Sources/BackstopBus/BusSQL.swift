@@ -6,6 +6,7 @@ import Foundation
 /// calls into them. Every value travels as a bound parameter.
 struct BusSQL: Sendable {
     let publish: String
+    let publishLookup: String
     let claim: String
     let nack: String
     let extend: String
@@ -31,6 +32,7 @@ struct BusSQL: Sendable {
             return try String(contentsOf: url, encoding: .utf8)
         }
         publish = try load("publish")
+        publishLookup = try load("publish_lookup")
         claim = try load("claim")
         nack = try load("nack")
         extend = try load("extend")

@@ -18,7 +18,10 @@ public struct Deliveries: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
 
     /// Sends acknowledgements still waiting for the next claim; call before abandoning the stream.
-    public func flush() async throws { try await consumer.flushAcks() }
+    public func flush() async throws {
+        let consumer = self.consumer
+        try await Task { try await consumer.flushAcks() }.value
+    }
 }
 
 /// Claims deliveries in batches, hands them out one at a time, and carries acknowledgements back
@@ -63,7 +66,7 @@ actor Consumer {
                 bufferIndex = 0
                 backoff = .milliseconds(50)
                 if !buffer.isEmpty { continue }
-            } catch let error as PostgresError where error.isTransient {
+            } catch let error as PostgresError where error.isTransient && !Task.isCancelled {
                 pendingAcks = acks + pendingAcks
                 bus.logger.info("consumer \(name): database unavailable (\(error)); retrying in \(backoff)")
                 try? await Task.sleep(for: backoff)
@@ -71,11 +74,13 @@ actor Consumer {
                 continue
             } catch {
                 pendingAcks = acks + pendingAcks
+                if Task.isCancelled { break }  // the claim was cancelled with the task: just stop
                 throw error
             }
             await doorbell.wait(after: seen, timeout: pollInterval)
         }
-        try? await flushAcks()
+        // Cancelled: send what was acknowledged, outside the cancelled task so the statement runs.
+        try? await Task { try await self.flushAcks() }.value
         return nil
     }
 

@@ -28,15 +28,13 @@ struct PublishBatch {
         ]
     }
 
-    func receipts(from result: QueryResult) throws -> [PublishReceipt] {
+    /// One receipt per event; `nil` where a concurrent publisher's key was not yet visible.
+    func receipts(from result: QueryResult) throws -> [PublishReceipt?] {
         guard result.count == events.count else {
             throw PostgresError(code: .decoding, message: "publish returned \(result.count) rows for \(events.count) events")
         }
         return try result.map { row in
-            guard let id = try row.decode(String?.self, at: 1) else {
-                // Another transaction published the same key and has not committed yet.
-                throw PostgresError(code: .server, message: "a concurrent publish with the same idempotency key is still in progress; retry", sqlState: "40001")
-            }
+            guard let id = try row.decode(String?.self, at: 1) else { return nil }
             return PublishReceipt(id: id, position: try row.decode(Int64.self, at: 2),
                                   acceptedAt: try row.decode(Date.self, at: 3), duplicate: try row.decode(Bool.self, at: 4))
         }

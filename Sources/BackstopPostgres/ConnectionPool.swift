@@ -21,11 +21,14 @@ public actor ConnectionPool {
         public var maximumConnections: Int
         /// How long a lease keeps retrying a failed connect before giving up.
         public var connectTimeout: Duration
+        /// Session settings applied to every new connection (for example `synchronous_commit: off`).
+        public var sessionSettings: [String: String]
         /// Creates a configuration.
-        public init(conninfo: String, maximumConnections: Int = 8, connectTimeout: Duration = .seconds(30)) {
+        public init(conninfo: String, maximumConnections: Int = 8, connectTimeout: Duration = .seconds(30), sessionSettings: [String: String] = [:]) {
             self.conninfo = conninfo
             self.maximumConnections = max(1, maximumConnections)
             self.connectTimeout = connectTimeout
+            self.sessionSettings = sessionSettings
         }
     }
 
@@ -140,7 +143,12 @@ public actor ConnectionPool {
         var delay = Duration.milliseconds(25)
         while true {
             do {
-                return try await Connection.connect(configuration.conninfo, logger: logger)
+                let connection = try await Connection.connect(configuration.conninfo, logger: logger)
+                for (name, value) in configuration.sessionSettings.sorted(by: { $0.key < $1.key }) {
+                    // set_config takes the name and value as bound parameters.
+                    try await connection.query("SELECT set_config($1, $2, false)", [name, value])
+                }
+                return connection
             } catch {
                 if clock.now + delay > deadline || Task.isCancelled { throw error }
                 logger.debug("connect failed, retrying in \(delay): \(error)")

@@ -201,7 +201,8 @@ struct ConsumeTests {
         }
         let lags = try await consumer.value
         #expect(lags.count == 5)
-        #expect(lags.allSatisfy { $0 < .milliseconds(200) }, "lags: \(lags)")
+        // Generous for a loaded 2-core CI machine, yet far below the 30 s poll interval.
+        #expect(lags.allSatisfy { $0 < .seconds(3) }, "lags: \(lags)")
         try await stream.flush()
         await publisher.close()
     }

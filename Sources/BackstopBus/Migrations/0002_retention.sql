@@ -4,7 +4,8 @@
 -- days_ahead days ahead, and drops day partitions older than the retention period, but only when no
 -- pending delivery or dead letter still points into them (accepted data is never lost). Events
 -- that landed in the DEFAULT partition are deleted row by row once expired and unreferenced.
--- Partition names and bounds come from dates computed here, never from caller text.
+-- Idempotency keys expire with their events. Partition names and bounds come from dates computed
+-- here, never from caller text.
 
 CREATE FUNCTION backstop.maintain(p_retention interval, p_days_ahead integer DEFAULT 7)
 RETURNS TABLE (action text, partition text)
@@ -18,7 +19,7 @@ DECLARE
     v_part record;
 BEGIN
     FOR v_day IN
-        SELECT d::date FROM generate_series((now() AT TIME ZONE 'UTC')::date - 1,
+        SELECT d::date FROM generate_series(greatest((now() AT TIME ZONE 'UTC')::date - 1, (v_cutoff AT TIME ZONE 'UTC')::date),
                                             (now() AT TIME ZONE 'UTC')::date + p_days_ahead, interval '1 day') AS d
     LOOP
         v_name := 'events_' || to_char(v_day, 'YYYYMMDD');
@@ -51,7 +52,10 @@ BEGIN
     WHERE ev.accepted_at < v_cutoff
       AND NOT EXISTS (SELECT 1 FROM backstop.deliveries d WHERE d.position = ev.position)
       AND NOT EXISTS (SELECT 1 FROM backstop.dead_letters d WHERE d.position = ev.position);
-    DELETE FROM backstop.idempotency WHERE accepted_at < v_cutoff;
+    -- Keys live as long as their events: a kept event keeps deduplicating its key.
+    DELETE FROM backstop.idempotency i
+    WHERE i.accepted_at < v_cutoff
+      AND NOT EXISTS (SELECT 1 FROM backstop.events e WHERE e.position = i.position AND e.accepted_at = i.accepted_at);
 END;
 $$;
 
