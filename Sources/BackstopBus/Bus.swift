@@ -42,11 +42,14 @@ public final class Bus: Sendable {
     public init(_ configuration: BusConfiguration, logger: Logger = Logger(label: "backstop.bus")) {
         self.configuration = configuration
         self.logger = logger
+        // Generic plans: the bus's statements are long CTEs whose planning costs more than running them.
         pool = ConnectionPool(.init(conninfo: configuration.conninfo, maximumConnections: configuration.maximumConnections,
-                                    connectTimeout: configuration.reconnectTimeout), logger: logger)
+                                    connectTimeout: configuration.reconnectTimeout,
+                                    sessionSettings: ["plan_cache_mode": "force_generic_plan"]), logger: logger)
         leasePool = ConnectionPool(.init(conninfo: configuration.conninfo, maximumConnections: configuration.maximumConnections,
                                          connectTimeout: configuration.reconnectTimeout,
-                                         sessionSettings: ["synchronous_commit": "off"]), logger: logger)
+                                         sessionSettings: ["synchronous_commit": "off", "plan_cache_mode": "force_generic_plan"]),
+                                    logger: logger)
         hub = WakeHub(conninfo: configuration.conninfo, debounce: configuration.notifyDebounce, logger: logger)
     }
 
@@ -77,7 +80,9 @@ public final class Bus: Sendable {
         let receipts = try await retryingTransient {
             try await self.pool.withConnection { connection in try await self.publish(batch, in: connection) }
         }
-        hub.published()
+        var counts: [Int64: Int] = [:]
+        for receipt in receipts { for id in receipt.subscriptions { counts[id, default: 0] += 1 } }
+        if !counts.isEmpty { hub.published(counts) }
         return receipts
     }
 
@@ -100,7 +105,7 @@ public final class Bus: Sendable {
             for row in found {
                 let index = missing[try row.decode(Int.self, at: 0) - 1]
                 receipts[index] = PublishReceipt(id: try row.decode(String.self, at: 1), position: try row.decode(Int64.self, at: 2),
-                                                 acceptedAt: try row.decode(Date.self, at: 3), duplicate: true)
+                                                 acceptedAt: try row.decode(Date.self, at: 3), duplicate: true, subscriptions: [])
             }
         }
         return try receipts.map { receipt in
@@ -113,7 +118,7 @@ public final class Bus: Sendable {
 
     /// Wakes consumers after a transaction that published has committed.
     public func notifyPublished() {
-        hub.published()
+        hub.published(nil)
     }
 
     /// Runs `body` in one transaction on a pooled connection, then wakes consumers. Use it to
@@ -122,7 +127,7 @@ public final class Bus: Sendable {
     @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (isolated Connection) throws -> T) async throws -> T {
         let value = try await pool.withTransaction { connection in try body(connection) }
-        hub.published()
+        hub.published(nil)
         return value
     }
 
@@ -257,7 +262,7 @@ public final class Bus: Sendable {
     public func redrive(_ subscription: String, positions: [Int64]? = nil) async throws -> Int {
         let sub = try await self.subscription(named: subscription)
         let result = try await pool.query(sql.redrive, [sub.id, positions])
-        hub.published()
+        hub.published(nil)
         return try result.first!.decode(Int.self, at: 0)
     }
 
@@ -327,4 +332,6 @@ public struct PublishReceipt: Sendable, Hashable {
     /// True when an event with the same `(source, idempotency key)` was stored before; nothing new
     /// was stored or delivered.
     public var duplicate: Bool
+    /// Ids of the subscriptions it was delivered to (empty for a duplicate).
+    var subscriptions: [Int64] = []
 }

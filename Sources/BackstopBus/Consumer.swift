@@ -45,10 +45,11 @@ actor Consumer {
         self.batchSize = max(1, batchSize)
         self.lease = lease
         self.pollInterval = pollInterval
-        bus.hub.register(doorbell)
     }
 
-    deinit { bus.hub.unregister(doorbell) }
+    deinit {
+        if let id = subscription?.id { bus.hub.unregister(doorbell, subscription: id) }
+    }
 
     func next() async throws -> Delivery? {
         var backoff = Duration.milliseconds(50)
@@ -57,7 +58,7 @@ actor Consumer {
                 defer { bufferIndex += 1 }
                 return buffer[bufferIndex]
             }
-            let seen = doorbell.rings
+            let seen = doorbell.arm()
             let acks = pendingAcks
             pendingAcks = []
             do {
@@ -65,7 +66,14 @@ actor Consumer {
                 buffer = try await bus.claim(sub, limit: batchSize, lease: lease, acks: acks, consumer: self)
                 bufferIndex = 0
                 backoff = .milliseconds(50)
-                if !buffer.isEmpty { continue }
+                if !buffer.isEmpty {
+                    // Busy now: wake-ups should go to idle siblings. It claims again when done anyway.
+                    doorbell.disarm()
+                    // A full batch of several: there may be more, so pass the wake-up on to an idle
+                    // sibling. (With batches of one, every claim is "full": that would double the claims.)
+                    if batchSize > 1, buffer.count == batchSize { bus.hub.wake([sub.id: 1]) }
+                    continue
+                }
             } catch let error as PostgresError where error.isTransient && !Task.isCancelled {
                 pendingAcks = acks + pendingAcks
                 bus.logger.info("consumer \(name): database unavailable (\(error)); retrying in \(backoff)")
@@ -116,6 +124,7 @@ actor Consumer {
         if let subscription { return subscription }
         let found = try await bus.subscription(named: name)
         subscription = found
+        bus.hub.register(doorbell, subscription: found.id)
         return found
     }
 }

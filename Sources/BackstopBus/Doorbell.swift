@@ -1,19 +1,47 @@
 import Synchronization
 
-/// A wake-up signal one consumer waits on: rung by new-work hints, by its own acknowledgements, or
-/// by a timeout (the polling fallback).
+/// A wake-up signal one consumer waits on.
+///
+/// A consumer *arms* its doorbell before it claims; the hub rings only armed doorbells, and only as
+/// many as there are new events, so one published event wakes one idle consumer rather than all of
+/// them (a thundering herd of empty claims costs the database more than the work itself). A ring
+/// that arrives while the consumer is still claiming is counted, so it is never lost.
 final class Doorbell: Sendable {
     private struct State {
         var rings: UInt64 = 0
+        var armed = false
         var waiter: CheckedContinuation<Void, Never>?
     }
     private let state = Mutex(State())
 
-    /// The number of rings so far; pass it to ``wait(after:timeout:)`` to not miss one that comes
-    /// in between.
-    var rings: UInt64 { state.withLock { $0.rings } }
+    /// Declares interest in the next ring and returns the ring count to wait past.
+    func arm() -> UInt64 {
+        state.withLock { s in
+            s.armed = true
+            return s.rings
+        }
+    }
 
-    /// Wakes the waiter, if any, and counts the ring.
+    /// Withdraws interest (the consumer is busy with a full batch).
+    func disarm() {
+        state.withLock { $0.armed = false }
+    }
+
+    /// Rings if armed; returns whether it did.
+    @discardableResult
+    func ringIfArmed() -> Bool {
+        let (rang, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard s.armed else { return (false, nil) }
+            s.armed = false
+            s.rings &+= 1
+            defer { s.waiter = nil }
+            return (true, s.waiter)
+        }
+        waiter?.resume()
+        return rang
+    }
+
+    /// Rings whether armed or not (timeouts, cancellation, reconnects).
     func ring() {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             s.rings &+= 1

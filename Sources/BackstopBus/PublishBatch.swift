@@ -36,7 +36,8 @@ struct PublishBatch {
         return try result.map { row in
             guard let id = try row.decode(String?.self, at: 1) else { return nil }
             return PublishReceipt(id: id, position: try row.decode(Int64.self, at: 2),
-                                  acceptedAt: try row.decode(Date.self, at: 3), duplicate: try row.decode(Bool.self, at: 4))
+                                  acceptedAt: try row.decode(Date.self, at: 3), duplicate: try row.decode(Bool.self, at: 4),
+                                  subscriptions: try row.decode([Int64]?.self, at: 5) ?? [])
         }
     }
 }

@@ -104,10 +104,7 @@ extension CloudEvent {
 
     /// The event as compact JSON text.
     public func jsonText() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = (try? encoder.encode(JSONValue.object(jsonObject))) ?? Data("{}".utf8)
-        return String(decoding: bytes, as: UTF8.self)
+        JSONText.encode(.object(jsonObject))
     }
 }
 

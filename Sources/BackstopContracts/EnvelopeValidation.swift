@@ -42,9 +42,7 @@ public enum EnvelopeValidation {
 
     /// Parses and validates one event from JSON text.
     public static func parse(_ text: String) throws(InvalidEvent) -> CloudEvent {
-        guard let data = text.data(using: .utf8),
-            let value = try? JSONDecoder().decode(JSONValue.self, from: data)
-        else {
+        guard let value = JSONText.decode(text) else {
             throw InvalidEvent(violations: [ContractViolation(field: "", message: "not valid JSON")])
         }
         return try parse(value)

@@ -25,11 +25,13 @@ struct Bench: AsyncParsableCommand {
     var scenarios: [String] = []
 
     static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency"]
+    /// Diagnostic scenarios, run only when named.
+    static let extra = ["codec", "split"]
 
     func validate() throws {
         guard messages >= 400, fanoutMessages >= 100 else { throw ValidationError("--messages must be at least 400 and --fanout-messages at least 100") }
         guard latencySeconds > 0, latencyRate > 0, latencyRate <= 10_000 else { throw ValidationError("--latency-seconds must be positive and --latency-rate in (0, 10000]") }
-        let unknown = Set(scenarios).subtracting(Self.all)
+        let unknown = Set(scenarios).subtracting(Self.all + Self.extra)
         guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.sorted().joined(separator: ", ")); choose from \(Self.all.joined(separator: ", "))") }
     }
 
@@ -75,7 +77,7 @@ struct BenchRun {
         try await setup.query("CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY, payload jsonb NOT NULL)")
         await setup.close()
 
-        let wanted = options.scenarios.isEmpty ? Bench.all : Bench.all.filter(options.scenarios.contains)
+        let wanted = options.scenarios.isEmpty ? Bench.all : (Bench.all + Bench.extra).filter(options.scenarios.contains)
         var rates: [String: Double] = [:]
         var p99: Double?
         for scenario in wanted {
@@ -85,6 +87,12 @@ struct BenchRun {
             case "cycle": rates[scenario] = try await busCycle(batch: 1)
             case "batch": rates[scenario] = try await busCycle(batch: 100)
             case "fanout10": rates[scenario] = try await fanout()
+            case "codec":
+                codec()
+                continue
+            case "split":
+                try await split()
+                continue
             case "latency":
                 let (rate, p50, p99ms) = try await latency()
                 rates[scenario] = rate
@@ -219,7 +227,7 @@ struct BenchRun {
                             }
                         }
                         drain.addTask {
-                            while acked.value < total { try await Task.sleep(for: .milliseconds(2)) }
+                            while acked.value < total, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(2)) }
                         }
                         _ = try await drain.next()
                         drain.cancelAll()
@@ -272,6 +280,61 @@ struct BenchRun {
         let sorted = lags.values.sorted()
         func pct(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         return (Double(sorted.count) / elapsed, pct(0.5), pct(0.99))
+    }
+
+    /// Publishing alone, then draining alone, one at a time: where a cycle's time goes.
+    private func split() async throws {
+        let type = "bench.split.v1"
+        let bus = try await openBus()
+        let name = "bench-split"
+        try await resetSubscription(bus, SubscriptionSpec(name: name, filter: .init(eventTypes: [type])))
+        let total = options.messages
+        let clock = ContinuousClock()
+        var start = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<producers {
+                group.addTask { for _ in 0..<(total / producers) { try await bus.publish(sampleEvent(type: type)) } }
+            }
+            try await group.waitForAll()
+        }
+        let publishRate = Double(total / producers * producers) / (clock.now - start).seconds
+        start = clock.now
+        let drained = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<consumers {
+                group.addTask {
+                    var previous: [Delivery] = []
+                    while true {
+                        let got = try await bus.claim(name, limit: 1, acknowledging: previous)
+                        if got.isEmpty { try await bus.ack(previous); return }
+                        drained.add(got.count)
+                        previous = got
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let drainRate = Double(drained.value) / (clock.now - start).seconds
+        emit("split publish_only msgs_per_s=\(format(publishRate)) drain_only msgs_per_s=\(format(drainRate))")
+        try await bus.deleteSubscription(named: name)
+        await bus.close()
+    }
+
+    /// Client-side cost of the envelope: validate + encode on publish, decode + validate on claim.
+    private func codec() {
+        let events = (0..<2000).map { _ in sampleEvent(type: "bench.codec.v1") }
+        let clock = ContinuousClock()
+        var start = clock.now
+        for e in events { try? EnvelopeValidation.validate(e) }
+        let validate = (clock.now - start).seconds
+        start = clock.now
+        let texts = events.map { $0.jsonText() }
+        let encode = (clock.now - start).seconds
+        start = clock.now
+        for t in texts { _ = try? EnvelopeValidation.parse(t) }
+        let decode = (clock.now - start).seconds
+        let us = { (s: Double) in format(s / Double(events.count) * 1e6, 1) }
+        emit("codec validate_us=\(us(validate)) encode_us=\(us(encode)) decode_us=\(us(decode))")
     }
 
     // MARK: helpers

@@ -5,8 +5,10 @@
 --    instead of leaving dead rows; a DEFAULT partition means an insert can never be refused.
 --  * deliveries holds only pending work (one row per event per matching subscription); ack deletes
 --    the row. Its autovacuum is aggressive so the few dead rows are reclaimed quickly.
---  * the claim index is (subscription_id, visible_at, position); visible_at doubles as the lease
---    expiry, so an expired lease makes the row claimable again without any sweeper.
+--  * the claim index is (subscription_id, visible_at, position). A claim only writes attempts and
+--    leased_until, which no index covers, so it is a HOT update (fillfactor leaves room on the page);
+--    visible_at moves only when a nack delays a retry. An expired lease makes the row claimable again
+--    without any sweeper.
 
 CREATE SCHEMA IF NOT EXISTS backstop;
 
@@ -59,7 +61,7 @@ CREATE TABLE backstop.deliveries (
     ordered          boolean     NOT NULL,
     visible_at       timestamptz NOT NULL,
     attempts         integer     NOT NULL DEFAULT 0,
-    leased           boolean     NOT NULL DEFAULT false,
+    leased_until     timestamptz,                        -- NULL: not leased
     last_error       text,
     PRIMARY KEY (subscription_id, position)
 ) WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 500,
@@ -113,7 +115,7 @@ BEGIN
     END IF;
     UPDATE backstop.deliveries
     SET visible_at = clock_timestamp() + make_interval(secs => greatest(p_delay_ms, 0) / 1000.0),
-        leased = false, last_error = p_error
+        leased_until = NULL, last_error = p_error
     WHERE subscription_id = p_subscription AND position = p_position;
     RETURN 'retry';
 END;

@@ -4,21 +4,25 @@
 -- The bus runs it on connections with synchronous_commit off: a lost ack or claim only causes a
 -- redelivery, so it need not wait for the WAL flush (design D6).
 -- A lease that expired on the final attempt is dead-lettered instead of delivered again.
+-- The bus runs statements with generic plans, so every step has a shape that needs no statistics:
+-- key lookups through `= ANY(array)`, row addresses (ctid) for rows this statement locked, and a
+-- LATERAL lookup of each envelope (always an index probe into one partition).
 WITH acks AS (
     SELECT * FROM unnest($4::bigint[], $5::integer[]) AS a(position, attempts)
 ), acked AS (
     DELETE FROM backstop.deliveries d
-    USING acks a
-    WHERE d.subscription_id = $1::bigint AND d.position = a.position AND d.attempts = a.attempts
+    WHERE d.subscription_id = $1::bigint AND d.position = ANY ($4::bigint[])
+      AND EXISTS (SELECT 1 FROM acks a WHERE a.position = d.position AND a.attempts = d.attempts)
     RETURNING d.position
 ), sub AS (
     SELECT s.ordered, s.max_attempts, coalesce($3::integer, s.lease_ms) AS lease_ms
     FROM backstop.subscriptions s
     WHERE s.id = $1::bigint
 ), candidates AS (
-    SELECT d.position, d.attempts
+    SELECT d.ctid AS tid, d.attempts, sub.max_attempts, sub.lease_ms
     FROM backstop.deliveries d, sub
     WHERE d.subscription_id = $1::bigint AND d.visible_at <= now()
+      AND (d.leased_until IS NULL OR d.leased_until <= now())
       AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.position = d.position)
       AND (NOT sub.ordered OR d.subject IS NULL OR NOT EXISTS (
             SELECT 1 FROM backstop.deliveries e
@@ -29,15 +33,13 @@ WITH acks AS (
     FOR UPDATE OF d SKIP LOCKED
 ), leased AS (
     UPDATE backstop.deliveries d
-    SET attempts = d.attempts + 1, leased = true,
-        visible_at = clock_timestamp() + make_interval(secs => sub.lease_ms / 1000.0)
-    FROM candidates c, sub
-    WHERE d.subscription_id = $1::bigint AND d.position = c.position AND c.attempts < sub.max_attempts
+    SET attempts = d.attempts + 1,
+        leased_until = clock_timestamp() + make_interval(secs => (SELECT lease_ms FROM sub) / 1000.0)
+    WHERE d.ctid = ANY (ARRAY(SELECT c.tid FROM candidates c WHERE c.attempts < c.max_attempts))
     RETURNING d.position, d.attempts, d.accepted_at
 ), exhausted AS (
     DELETE FROM backstop.deliveries d
-    USING candidates c, sub
-    WHERE d.subscription_id = $1::bigint AND d.position = c.position AND c.attempts >= sub.max_attempts
+    WHERE d.ctid = ANY (ARRAY(SELECT c.tid FROM candidates c WHERE c.attempts >= c.max_attempts))
     RETURNING d.subscription_id, d.position, d.accepted_at, d.subject, d.attempts, d.last_error
 ), buried AS (
     INSERT INTO backstop.dead_letters (subscription_id, position, accepted_at, subject, attempts, last_error)
@@ -49,5 +51,7 @@ WITH acks AS (
 )
 SELECT l.position, l.attempts, l.accepted_at, e.envelope
 FROM leased l
-JOIN backstop.events e ON e.position = l.position AND e.accepted_at = l.accepted_at
+CROSS JOIN LATERAL (
+    SELECT ev.envelope FROM backstop.events ev WHERE ev.position = l.position AND ev.accepted_at = l.accepted_at
+) e
 ORDER BY l.position

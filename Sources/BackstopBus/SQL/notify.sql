@@ -1,1 +1,1 @@
-SELECT pg_notify('backstop_wake', '')
+SELECT pg_notify('backstop_wake', $1)

@@ -1,15 +1,17 @@
 -- Publish a batch in one statement: reserve idempotency keys, store the new events, fan them out to
 -- every matching subscription, and report one row per input, in input order.
--- Publishers of the same subject are serialised by a transaction-scoped advisory lock taken before
--- positions are drawn, so positions within one subject follow commit order (ordered subscriptions
--- rely on it). A NULL event_id in the result means the key was published concurrently by a
+-- While any subscription is ordered, publishers of the same subject are serialised by a
+-- transaction-scoped advisory lock taken before positions are drawn, so positions within one
+-- subject follow commit order (ordered subscriptions rely on it). A NULL event_id in the result means the key was published concurrently by a
 -- transaction that committed while this statement ran; the caller looks it up again.
 WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
         WITH ORDINALITY AS t(id, source, type, subject, district, key, envelope, n)
 ), locked AS (
     SELECT count(pg_advisory_xact_lock(hashtextextended('backstop.subject:' || s.subject, 0))) AS n
-    FROM (SELECT DISTINCT subject FROM input WHERE subject IS NOT NULL ORDER BY subject) s
+    FROM (SELECT DISTINCT subject FROM input
+          WHERE subject IS NOT NULL AND EXISTS (SELECT 1 FROM backstop.subscriptions o WHERE o.ordered)
+          ORDER BY subject) s
 ), firsts AS (
     SELECT DISTINCT ON (source, key) * FROM input ORDER BY source, key, n
 ), reserved AS (
@@ -29,15 +31,23 @@ WITH input AS (
     FROM stored e JOIN backstop.subscriptions s
       ON (s.event_types IS NULL OR e.type = ANY (s.event_types))
      AND starts_with(e.district, s.district_prefix)
-    RETURNING 1
+    RETURNING subscription_id, position
+), matched AS (
+    SELECT position, array_agg(subscription_id) AS subscriptions FROM fanned GROUP BY position
 )
 SELECT t.n,
        coalesce(r.event_id, i.event_id) AS event_id,
        coalesce(r.position, i.position) AS event_position,
        coalesce(r.accepted_at, i.accepted_at) AS accepted_at,
-       (r.position IS NULL OR t.n <> f.n) AS duplicate
+       (r.position IS NULL OR t.n <> f.n) AS duplicate,
+       m.subscriptions
 FROM input t
 JOIN firsts f ON f.source = t.source AND f.key = t.key
 LEFT JOIN reserved r ON r.source = t.source AND r.key = t.key
-LEFT JOIN backstop.idempotency i ON r.position IS NULL AND i.source = t.source AND i.key = t.key
+-- A key stored earlier: one index probe (LATERAL keeps it a probe whatever the statistics say).
+LEFT JOIN LATERAL (
+    SELECT k.event_id, k.position, k.accepted_at FROM backstop.idempotency k
+    WHERE r.position IS NULL AND k.source = t.source AND k.key = t.key
+) i ON true
+LEFT JOIN matched m ON m.position = r.position AND t.n = f.n
 ORDER BY t.n
