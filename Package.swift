@@ -65,6 +65,11 @@ let package = Package(
         ),
         .testTarget(name: "BackstopContractsTests", dependencies: ["BackstopContracts"], swiftSettings: strict),
         .testTarget(
+            name: "BackstopCLITests",
+            dependencies: ["backstop", "BackstopTesting", "BackstopPostgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "BackstopBusTests",
             dependencies: ["BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopTesting"],
             swiftSettings: strict

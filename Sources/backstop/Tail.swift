@@ -2,6 +2,7 @@ import ArgumentParser
 import BackstopBus
 import BackstopContracts
 import Foundation
+import Synchronization
 
 /// `backstop tail`: print deliveries as JSON lines and acknowledge them.
 struct Tail: AsyncParsableCommand {
@@ -25,6 +26,7 @@ struct Tail: AsyncParsableCommand {
             _ = try await bus.subscription(named: subscription)
             let stream = bus.subscribe(subscription, batchSize: 32)
             let signals = ShutdownSignals()
+            let lastSeen = LastSeen()
             let reader = Task {
                 var seen = 0
                 for try await delivery in stream {
@@ -33,26 +35,35 @@ struct Tail: AsyncParsableCommand {
                     object["event"] = try JSONSerialization.jsonObject(with: Data(delivery.event.jsonText().utf8))
                     emit(jsonLine(object))
                     try await delivery.ack()
+                    lastSeen.touch()
                     seen += 1
                     if let count, seen >= count { break }
-                }
-                try await stream.flush()
-            }
-            let idle: Task<Void, Never>? = idleExit.map { seconds in
-                Task {
-                    try? await Task.sleep(for: .seconds(seconds))
                 }
             }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { _ = await reader.result }
                 group.addTask { await signals.wait() }
-                if let idle { group.addTask { await idle.value } }
+                if let idleExit {
+                    group.addTask {
+                        while !Task.isCancelled, lastSeen.idle < .seconds(idleExit) {
+                            try? await Task.sleep(for: .milliseconds(50))
+                        }
+                    }
+                }
                 await group.next()
+                reader.cancel()
                 group.cancelAll()
             }
-            reader.cancel()
-            _ = try? await reader.value
+            let outcome = await reader.result
             try await stream.flush()
+            if case .failure(let error) = outcome, !(error is CancellationError) { throw error }
         }
     }
+}
+
+/// When the last delivery arrived (or when tailing began).
+final class LastSeen: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+    func touch() { instant.withLock { $0 = ContinuousClock.now } }
+    var idle: Duration { ContinuousClock.now - instant.withLock { $0 } }
 }

@@ -1,0 +1,151 @@
+import BackstopPostgres
+import BackstopTesting
+import Foundation
+import Testing
+
+/// Runs the built `backstop` executable against a test database.
+struct CLI {
+    let conninfo: String
+
+    static func make() async throws -> CLI {
+        CLI(conninfo: try await TestCluster.migratedDatabase())
+    }
+
+    /// The executable sits next to the test bundle in SwiftPM's build folder.
+    static let executable: URL = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("backstop")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/backstop")
+    }()
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String], stdin: String? = nil) async throws -> Output {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments + ["--database-url", conninfo]
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = await Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        let stderrData = await Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                      stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    func count(_ sql: String) async throws -> Int {
+        let c = try await Connection.connect(conninfo)
+        let n = try await c.query(sql).first!.decode(Int.self, at: 0)
+        await c.close()
+        return n
+    }
+}
+
+@Suite("operator CLI")
+struct CLITests {
+    static let alert = #"{"source":"/orgs/coordinator","type":"cn.backstop.alert.raised.v1","districtcode":"510703","subject":"case-9","data":{"severity":"P2"}}"#
+
+    @Test func publishThenTailPrintsTheDeliveryAndAcksIt() async throws {
+        let cli = try await CLI.make()
+        let created = try await cli.run(["subscription", "create", "alerts", "--type", "cn.backstop.alert.raised.v1", "--district", "5107"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let published = try await cli.run(["publish", Self.alert])
+        #expect(published.status == 0, "\(published.stderr)")
+        let receipt = try JSONSerialization.jsonObject(with: Data(published.stdout.utf8)) as? [String: Any]
+        let id = try #require(receipt?["id"] as? String)
+        #expect(receipt?["duplicate"] as? Bool == false)
+
+        let tailed = try await cli.run(["tail", "alerts", "--count", "1"])
+        #expect(tailed.status == 0, "\(tailed.stderr)")
+        let line = try JSONSerialization.jsonObject(with: Data(tailed.stdout.utf8)) as? [String: Any]
+        let event = line?["event"] as? [String: Any]
+        #expect(event?["id"] as? String == id)
+        #expect((event?["data"] as? [String: Any])?["severity"] as? String == "P2")
+        // Acknowledged: nothing is left to deliver.
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await cli.count("SELECT count(*) FROM backstop.deliveries") == 0)
+
+        let status = try await cli.run(["status", "--json"])
+        #expect(status.stdout.contains(#""subscription":"alerts""#))
+        #expect(status.stdout.contains(#""ready":0"#))
+    }
+
+    @Test func publishReadsStandardInputAndBatches() async throws {
+        let cli = try await CLI.make()
+        let batch = "[\(Self.alert),\(Self.alert.replacingOccurrences(of: "case-9", with: "case-10"))]"
+        let published = try await cli.run(["publish", "--file", "-"], stdin: batch)
+        #expect(published.status == 0, "\(published.stderr)")
+        #expect(published.stdout.split(separator: "\n").count == 2)
+        #expect(try await cli.count("SELECT count(*) FROM backstop.events") == 2)
+    }
+
+    @Test func invalidEventIsRefusedWithEveryProblemAndNothingStored() async throws {
+        let cli = try await CLI.make()
+        let bad = try await cli.run(["publish", #"[{"source":"/a","type":"cn.backstop.alert.raised.v1","data":{}},{"source":"not a uri","type":"Alert","data":[1]}]"#])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("event 1: /source"))
+        #expect(bad.stderr.contains("event 1: /type"))
+        #expect(bad.stderr.contains("event 1: /data"))
+        #expect(try await cli.count("SELECT count(*) FROM backstop.events") == 0)
+        let notJSON = try await cli.run(["publish", "{oops"])
+        #expect(notJSON.status != 0)
+        #expect(notJSON.stderr.contains("not valid JSON"))
+    }
+
+    @Test(arguments: [
+        (["subscription", "create", "Bad Name"], "name"),
+        (["subscription", "create", "ok", "--max-attempts", "0"], "max_attempts"),
+        (["subscription", "create", "ok", "--district", "51ab"], "district_prefix"),
+        (["subscription", "create", "ok", "--lease-ms", "5"], "lease"),
+        (["dlq", "list", "nope"], "no subscription named nope"),
+        (["tail", "nope", "--count", "1"], "no subscription named nope"),
+        (["subscription", "delete", "nope"], "no subscription named nope"),
+        (["bench", "--messages", "3"], "--messages"),
+        (["up", "--port", "0"], "--port"),
+    ])
+    func badArgumentsFailWithAMessageAndWriteNothing(arguments: [String], mentions: String) async throws {
+        let cli = try await CLI.make()
+        let result = try await cli.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(mentions), "stderr: \(result.stderr)")
+        #expect(try await cli.count("SELECT count(*) FROM backstop.subscriptions") == 0)
+    }
+
+    @Test func subscriptionLifecycleAndDeadLetterRedrive() async throws {
+        let cli = try await CLI.make()
+        #expect(try await cli.run(["subscription", "create", "once", "--max-attempts", "1", "--lease-ms", "200"]).status == 0)
+        #expect(try await cli.run(["subscription", "update", "once", "--max-attempts", "1", "--lease-ms", "200", "--ordered"]).status == 0)
+        let listed = try await cli.run(["subscription", "list"])
+        #expect(listed.stdout.contains(#""ordered":true"#))
+        #expect(try await cli.run(["publish", Self.alert]).status == 0)
+        // Claim without acknowledging, let the lease lapse on the only attempt: a dead letter.
+        let c = try await Connection.connect(cli.conninfo)
+        try await c.query("UPDATE backstop.deliveries SET attempts = 1, leased_until = now() - interval '1 second'")
+        await c.close()
+        let idle = try await cli.run(["tail", "once", "--idle-exit", "0.5"])
+        #expect(idle.status == 0)
+        #expect(idle.stdout.isEmpty, "an exhausted delivery must not be handed out again")
+        let dead = try await cli.run(["dlq", "list", "once"])
+        #expect(dead.status == 0)
+        #expect(dead.stdout.contains("lease expired"), "\(dead.stdout)")
+        let redriven = try await cli.run(["dlq", "redrive", "once"])
+        #expect(redriven.stdout.contains("redrove 1 dead letter"))
+        let tailed = try await cli.run(["tail", "once", "--count", "1"])
+        #expect(tailed.stdout.contains("case-9"))
+        #expect(try await cli.run(["subscription", "delete", "once"]).status == 0)
+        #expect(try await cli.count("SELECT count(*) FROM backstop.subscriptions") == 0)
+    }
+}
