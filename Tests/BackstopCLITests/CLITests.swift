@@ -149,3 +149,42 @@ struct CLITests {
         #expect(try await cli.count("SELECT count(*) FROM backstop.subscriptions") == 0)
     }
 }
+
+@Suite("backstop up")
+struct UpTests {
+    @Test(.timeLimit(.minutes(2)))
+    func upStartsThePrivateClusterAndStopsItOnInterrupt() async throws {
+        let dir = TestCluster.scratchDirectory("up-\(UUID().uuidString.prefix(8).lowercased())") + "/cluster"
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["up", "--data-dir", dir]
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["DATABASE_URL", "PGHOST", "PGDATABASE", "PGUSER", "PGSERVICE", "PGPORT", "PGHOSTADDR"] { environment[name] = nil }
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let reader = out.fileHandleForReading
+        while !text.contains("running; press Ctrl-C"), process.isRunning {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(text.contains("connect with: psql \"host=\(dir)"), "\(text)")
+        let pid = try #require(try String(contentsOfFile: dir + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first.flatMap { Int32($0) })
+        #expect(kill(pid, 0) == 0)
+        // The cluster answers, and has the migrated schema.
+        let c = try await Connection.connect("host=\(dir) user=backstop dbname=backstop")
+        #expect(try await c.query("SELECT count(*) FROM backstop.schema_migrations").first!.decode(Int.self, at: 0) >= 2)
+        await c.close()
+
+        kill(process.processIdentifier, SIGINT)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(process.terminationStatus == 0)
+        #expect(kill(pid, 0) != 0, "the server must be stopped with its owner")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/postmaster.pid"))
+        try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent)
+    }
+}

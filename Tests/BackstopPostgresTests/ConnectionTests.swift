@@ -132,3 +132,45 @@ struct ConnectionTests {
         #expect(error?.code == .connectionFailed)
     }
 }
+
+@Suite("connection pool")
+struct ConnectionPoolTests {
+    @Test func poolNeverOpensMoreThanItsBound() async throws {
+        let conninfo = try await TestCluster.emptyDatabase()
+        let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: 3))
+        let peak = PeakCounter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    try await pool.withConnection { c in
+                        await peak.enter()
+                        try await c.query("SELECT pg_sleep(0.05)")
+                        await peak.leave()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(await peak.maximum == 3)
+        #expect(await pool.openConnections == 3)
+        let database = String(conninfo.split(separator: " ").first { $0.hasPrefix("dbname=") }!.dropFirst(7))
+        let sessions = try await pool.query("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", [database])
+        #expect(try sessions.first!.decode(Int.self, at: 0) == 3)
+        await pool.close()
+    }
+
+    @Test func sessionSettingsApplyToEveryPooledConnection() async throws {
+        let pool = ConnectionPool(.init(conninfo: try await TestCluster.emptyDatabase(), maximumConnections: 2,
+                                        sessionSettings: ["synchronous_commit": "off"]))
+        let value = try await pool.query("SHOW synchronous_commit").first!.decode(String.self, at: 0)
+        #expect(value == "off")
+        await pool.close()
+    }
+}
+
+actor PeakCounter {
+    private var current = 0
+    private(set) var maximum = 0
+    func enter() { current += 1; maximum = max(maximum, current) }
+    func leave() { current -= 1 }
+}
