@@ -32,13 +32,14 @@ struct ConsumeTests {
 
     @Test func aConsumerThatDiesMidLeaseIsRedeliveredAfterTheLease() async throws {
         let f = try await BusFixture.make()
-        try await f.bus.createSubscription(.init(name: "work", lease: .milliseconds(400)))
+        // A lease long enough that a loaded CI machine still makes the second claim inside it.
+        try await f.bus.createSubscription(.init(name: "work", lease: .seconds(3)))
         try await f.bus.publish(event())
         let first = try await f.bus.claim("work")
         #expect(first.count == 1)
         // The "dead" consumer never acks. While its lease runs, nobody else gets the delivery.
         #expect(try await f.bus.claim("work").isEmpty)
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(3300))
         let again = try await f.bus.claim("work")
         #expect(again.map(\.position) == first.map(\.position))
         #expect(again.first?.attempt == 2)
