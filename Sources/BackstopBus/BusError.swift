@@ -1,18 +1,9 @@
+import BackstopContracts
+
 /// Why the bus refused a request. Nothing was written when this is thrown for bad input.
 public struct BusError: Error, Sendable, CustomStringConvertible {
-    /// A problem with one input field.
-    public struct FieldProblem: Sendable, Hashable, CustomStringConvertible {
-        /// The field, as the API or CLI names it.
-        public var field: String
-        /// What is wrong with it.
-        public var message: String
-        /// Creates a problem.
-        public init(field: String, message: String) {
-            self.field = field
-            self.message = message
-        }
-        public var description: String { "\(field): \(message)" }
-    }
+    /// A problem with one input field (the field as the API or CLI names it, and what is wrong).
+    public typealias FieldProblem = ContractViolation
 
     /// What kind of refusal this is.
     public enum Kind: Sendable, Hashable {

@@ -96,17 +96,16 @@ public actor ConnectionPool {
         }
         if open < configuration.maximumConnections {
             open += 1
-            do {
-                return try await connectWithBackoff()
-            } catch {
-                open -= 1
-                wakeOneWaiterToConnect()
-                throw error
-            }
+            return try await connectInReservedSlot()
         }
         let handed = try await withCheckedThrowingContinuation { waiters.append($0) }
         if let handed { return handed }
-        // A slot was freed: open a connection in it.
+        // A slot was freed and reserved for this caller: open a connection in it.
+        return try await connectInReservedSlot()
+    }
+
+    /// Connects in a slot already counted in `open`; gives the slot back if that fails.
+    private func connectInReservedSlot() async throws -> Connection {
         do {
             return try await connectWithBackoff()
         } catch {

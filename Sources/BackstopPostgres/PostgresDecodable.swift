@@ -12,37 +12,25 @@ extension PostgresError {
     }
 }
 
+extension PostgresDecodable where Self: LosslessStringConvertible {
+    /// Numbers parse from their text form.
+    public init(postgresText text: String) throws(PostgresError) {
+        guard let v = Self(text) else { throw .undecodable(text, as: Self.self) }
+        self = v
+    }
+}
+
 extension String: PostgresDecodable {
     public init(postgresText text: String) { self = text }
 }
 
-extension Int: PostgresDecodable {
-    public init(postgresText text: String) throws(PostgresError) {
-        guard let v = Int(text) else { throw .undecodable(text, as: Int.self) }
-        self = v
-    }
-}
+extension Int: PostgresDecodable {}
 
-extension Int32: PostgresDecodable {
-    public init(postgresText text: String) throws(PostgresError) {
-        guard let v = Int32(text) else { throw .undecodable(text, as: Int32.self) }
-        self = v
-    }
-}
+extension Int32: PostgresDecodable {}
 
-extension Int64: PostgresDecodable {
-    public init(postgresText text: String) throws(PostgresError) {
-        guard let v = Int64(text) else { throw .undecodable(text, as: Int64.self) }
-        self = v
-    }
-}
+extension Int64: PostgresDecodable {}
 
-extension Double: PostgresDecodable {
-    public init(postgresText text: String) throws(PostgresError) {
-        guard let v = Double(text) else { throw .undecodable(text, as: Double.self) }
-        self = v
-    }
-}
+extension Double: PostgresDecodable {}
 
 extension Bool: PostgresDecodable {
     public init(postgresText text: String) throws(PostgresError) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackstopBus
+import BackstopContracts
 import Foundation
 
 /// `backstop subscription …`: durable, named subscriptions.
