@@ -15,7 +15,7 @@ public struct BusConfiguration: Sendable {
 
     /// Creates a configuration.
     public init(conninfo: String, maximumConnections: Int = 10, reconnectTimeout: Duration = .seconds(60),
-                pollInterval: Duration = .seconds(1), notifyDebounce: Duration = .milliseconds(5),
+                pollInterval: Duration = .seconds(1), notifyDebounce: Duration = .milliseconds(2),
                 retention: Duration = .seconds(30 * 86_400)) {
         self.conninfo = conninfo
         self.maximumConnections = maximumConnections

@@ -251,6 +251,7 @@ struct BenchRun {
         let count = Int(options.latencySeconds * options.latencyRate)
         let interval = Duration.seconds(1 / options.latencyRate)
         let lags = Collected()
+        let publishTimes = Collected()
         let consumer = Task {
             let stream = consumerBus.subscribe(name, batchSize: 16, pollInterval: .seconds(1))
             var iterator = stream.makeAsyncIterator()
@@ -270,16 +271,23 @@ struct BenchRun {
             try await clock.sleep(until: start + interval * i)
             var event = sampleEvent(type: type)
             event.data = .object(["sent": .number(Date().timeIntervalSince1970)])
+            let before = clock.now
             try await producerBus.publish(event)
+            publishTimes.add((clock.now - before).seconds * 1000)
         }
         try await consumer.value
         let elapsed = (clock.now - start).seconds
         try await consumerBus.deleteSubscription(named: name)
         await producerBus.close()
         await consumerBus.close()
-        let sorted = lags.values.sorted()
-        func pct(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        return (Double(sorted.count) / elapsed, pct(0.5), pct(0.99))
+        func pct(_ values: [Double], _ p: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+        }
+        let publishing = publishTimes.values
+        emit("# latency: of which publish (commit) p50_ms=\(format(pct(publishing, 0.5), 2)) p99_ms=\(format(pct(publishing, 0.99), 2))")
+        let observed = lags.values
+        return (Double(observed.count) / elapsed, pct(observed, 0.5), pct(observed, 0.99))
     }
 
     /// Publishing alone, then draining alone, one at a time: where a cycle's time goes.
