@@ -21,7 +21,9 @@ import Logging
 public final class Bus: Sendable {
     /// The configuration in use.
     public let configuration: BusConfiguration
-    /// The connection pool the bus runs on; also usable for the caller's own tables.
+    /// The connection pool the bus runs on; also usable for the caller's own tables (consume and
+    /// publish in one transaction). Its sessions use `plan_cache_mode = force_generic_plan`, which
+    /// suits the bus's short key-lookup statements; give analytical work a pool of its own.
     public let pool: ConnectionPool
     /// Connections for claims, acks, nacks and lease extensions, with `synchronous_commit` off: a lost
     /// one only causes a redelivery, so it need not wait for the WAL flush (design D6). Accepting an
