@@ -16,6 +16,15 @@ public struct Migration: Sendable, Hashable {
         self.sql = sql
     }
 
+    /// The version as the file names it: `0002`.
+    public static func label(_ version: Int) -> String {
+        let digits = String(version)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    /// `NNNN_name`, as the file is called.
+    public var fileName: String { "\(Self.label(version))_\(name)" }
+
     /// Every migration shipped with Backstop, ordered by version.
     public static func bundled() throws -> [Migration] {
         guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {

@@ -59,11 +59,11 @@ public struct Migrator: Sendable {
             let checksum = try await Self.checksum(migration.sql, on: connection)
             if let existing = recorded[migration.version] {
                 guard existing == checksum else {
-                    throw MigrationError("migration \(migration.version)_\(migration.name) was edited after it was applied (checksum \(checksum.prefix(12))… differs from the recorded \(existing.prefix(12))…). Never edit an applied migration; add a new one.")
+                    throw MigrationError("migration \(migration.fileName) was edited after it was applied (checksum \(checksum.prefix(12))… differs from the recorded \(existing.prefix(12))…). Never edit an applied migration; add a new one.")
                 }
                 continue
             }
-            logger.info("applying migration \(migration.version)_\(migration.name)")
+            logger.info("applying migration \(migration.fileName)")
             do {
                 try await connection.withTransaction { c in
                     _ = try c.execute(migration.sql)
@@ -72,7 +72,7 @@ public struct Migrator: Sendable {
                         [migration.version, migration.name, checksum])
                 }
             } catch let error as PostgresError {
-                throw MigrationError("migration \(migration.version)_\(migration.name) failed: \(error)")
+                throw MigrationError("migration \(migration.fileName) failed: \(error)")
             }
             applied.append(migration.version)
         }

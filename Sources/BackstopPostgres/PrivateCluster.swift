@@ -85,7 +85,7 @@ public actor PrivateCluster {
     private func startOnce() async throws -> String {
         if process != nil { return conninfo() }
         let binaries = try ServerBinaries.locate()
-        let account = try ServerAccount.current()
+        let account = try ServerAccount.current(for: configuration.dataDirectory)
         let dir = configuration.dataDirectory
         try account.prepareDirectory(dir)
         if !FileManager.default.fileExists(atPath: dir + "/PG_VERSION") {

@@ -13,8 +13,14 @@ struct ServerAccount {
     /// `nil` when the server runs as the current (non-root) user.
     var user: (name: String, uid: uid_t, gid: gid_t)?
 
-    static func current() throws(PrivateClusterError) -> ServerAccount {
+    /// The account for `dataDirectory`: the current user; as root, the owner of an existing data
+    /// directory (so a cluster an ordinary user created keeps working for them), else `postgres`.
+    static func current(for dataDirectory: String) throws(PrivateClusterError) -> ServerAccount {
         guard geteuid() == 0 else { return ServerAccount(user: nil) }
+        var info = stat()
+        if stat(dataDirectory, &info) == 0, info.st_uid != 0, let owner = getpwuid(info.st_uid) {
+            return ServerAccount(user: (name: String(cString: owner.pointee.pw_name), uid: info.st_uid, gid: owner.pointee.pw_gid))
+        }
         guard let entry = getpwnam("postgres") else {
             throw PrivateClusterError("running as root, Backstop starts PostgreSQL as the user 'postgres', which does not exist. Install `postgresql` (it creates the user) or run as an ordinary user.")
         }
@@ -27,10 +33,21 @@ struct ServerAccount {
         return ("/usr/bin/setpriv", ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--init-groups", "--reset-env", "--", tool] + arguments)
     }
 
-    /// Creates `dir` (mode 700, owned by the server's user) and checks every parent is traversable.
+    /// Creates `dir` (mode 700, owned by the server's user) after checking every existing parent is
+    /// traversable by that user, so a refused location leaves nothing behind.
     func prepareDirectory(_ dir: String) throws(PrivateClusterError) {
         let fm = FileManager.default
         let parent = (dir as NSString).deletingLastPathComponent
+        if let user {
+            var path = parent
+            while path != "/" && !path.isEmpty {
+                var info = stat()
+                if stat(path, &info) == 0, info.st_mode & 0o001 == 0, info.st_uid != user.uid {
+                    throw PrivateClusterError("the user \(user.name) cannot reach \(dir) because \(path) is not traversable (mode \(String(info.st_mode & 0o777, radix: 8))). Choose a data directory outside it with BACKSTOP_DATA_DIR or --data-dir, e.g. /var/lib/backstop/cluster.")
+                }
+                path = (path as NSString).deletingLastPathComponent
+            }
+        }
         do {
             try fm.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             if !fm.fileExists(atPath: dir) {
@@ -46,13 +63,5 @@ struct ServerAccount {
         let logPath = dir + ".log"
         if !fm.fileExists(atPath: logPath) { _ = fm.createFile(atPath: logPath, contents: nil) }
         _ = chown(logPath, user.uid, user.gid)
-        var path = parent
-        while path != "/" && !path.isEmpty {
-            var info = stat()
-            if stat(path, &info) == 0, info.st_mode & 0o001 == 0, info.st_uid != user.uid {
-                throw PrivateClusterError("the user \(user.name) cannot reach \(dir) because \(path) is not traversable (mode \(String(info.st_mode & 0o777, radix: 8))). Choose a data directory outside it with BACKSTOP_DATA_DIR, e.g. /var/lib/backstop/cluster.")
-            }
-            path = (path as NSString).deletingLastPathComponent
-        }
     }
 }

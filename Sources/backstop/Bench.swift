@@ -14,6 +14,8 @@ struct Bench: AsyncParsableCommand {
             Prints one line per scenario, `<scenario> msgs_per_s=<n>` (latency adds p50_ms and p99_ms), \
             then the ratios. Uses a `backstop_bench` database in the private cluster, or the configured \
             database (where it leaves only its events, which retention removes). Build with -c release.
+            Extra diagnostic scenarios, run only when named: codec (envelope encode/decode cost) and \
+            split (publishing alone, then draining alone).
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -103,6 +105,9 @@ struct BenchRun {
             }
             emit("\(scenario) msgs_per_s=\(format(rates[scenario]!))")
         }
+        let cleanup = try await Connection.connect(conninfo)
+        try await cleanup.query("DROP TABLE IF EXISTS bench_raw")
+        await cleanup.close()
         var ratios: [String] = []
         func ratio(_ a: String, _ b: String, target: Double) {
             guard let x = rates[a], let y = rates[b], y > 0 else { return }

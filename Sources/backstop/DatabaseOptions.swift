@@ -11,6 +11,13 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "Data directory of the private cluster (default: BACKSTOP_DATA_DIR or a per-user location).")
     var dataDir: String?
 
+    @Option(name: .long, help: "Port of the private cluster (names its socket file; the TCP port with `up --listen-address`).")
+    var port: Int = 5432
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+    }
+
     /// The configured conninfo, or nil when the private cluster should be used.
     func configuredConninfo(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let databaseURL { return databaseURL }
@@ -21,7 +28,7 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     func clusterConfiguration() -> PrivateCluster.Configuration {
-        PrivateCluster.Configuration(dataDirectory: dataDir ?? PrivateCluster.defaultDataDirectory())
+        PrivateCluster.Configuration(dataDirectory: dataDir ?? PrivateCluster.defaultDataDirectory(), port: port)
     }
 
     /// Opens the database for one command: the configured one, or the private cluster (which is
@@ -43,7 +50,10 @@ struct Database {
     func withBus<T>(pollInterval: Duration = .seconds(1), _ body: (Bus) async throws -> T) async throws -> T {
         let bus: Bus
         do {
-            bus = try await Bus.open(BusConfiguration(conninfo: conninfo, pollInterval: pollInterval), logger: CLILog.logger)
+            // A command fails within seconds when the database is wrong or down; long-running ones
+            // (tail) keep retrying inside their consumer loop.
+            bus = try await Bus.open(BusConfiguration(conninfo: conninfo, reconnectTimeout: .seconds(3), pollInterval: pollInterval),
+                                     logger: CLILog.logger)
         } catch {
             await close()
             throw error

@@ -15,7 +15,7 @@ struct Migrate: AsyncParsableCommand {
             let connection = try await Connection.connect(db.conninfo)
             let applied = try await Migrator(logger: CLILog.logger).migrate(connection)
             await connection.close()
-            emit(applied.isEmpty ? "schema is current" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            emit(applied.isEmpty ? "schema is current" : "applied migrations \(applied.map { Migration.label($0) }.joined(separator: ", "))")
         } catch {
             await db.close()
             throw error

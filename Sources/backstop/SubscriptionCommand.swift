@@ -63,13 +63,41 @@ struct SubscriptionCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace a subscription's filter and policies.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change a subscription's filter or policies; options left out keep their current values.")
         @OptionGroup var database: DatabaseOptions
-        @OptionGroup var options: SpecOptions
+        @Argument(help: "The subscription name.") var name: String
+        @Option(name: .customLong("type"), help: "Receive only these event types (repeatable; replaces the current list).")
+        var types: [String] = []
+        @Flag(help: "Receive every event type again.") var allTypes = false
+        @Option(help: "District code prefix (empty string: every district).") var district: String?
+        @Flag(inversion: .prefixedNo, help: "Deliver one event per subject at a time, in order.") var ordered: Bool?
+        @Option(help: "Attempts before a delivery is dead-lettered.") var maxAttempts: Int?
+        @Option(help: "First retry delay in milliseconds.") var backoffInitialMs: Int?
+        @Option(help: "Longest retry delay in milliseconds.") var backoffMaxMs: Int?
+        @Option(help: "Lease (visibility timeout) in milliseconds.") var leaseMs: Int?
+
+        func validate() throws {
+            if allTypes && !types.isEmpty { throw ValidationError("give either --type or --all-types, not both") }
+        }
+
+        func apply(to current: SubscriptionSpec) -> SubscriptionSpec {
+            var spec = current
+            if allTypes { spec.filter.eventTypes = nil } else if !types.isEmpty { spec.filter.eventTypes = Set(types) }
+            if let district { spec.filter.districtPrefix = district }
+            if let ordered { spec.ordered = ordered }
+            if let maxAttempts { spec.retry.maxAttempts = maxAttempts }
+            if let backoffInitialMs { spec.retry.initial = .milliseconds(backoffInitialMs) }
+            if let backoffMaxMs { spec.retry.maximum = .milliseconds(backoffMaxMs) }
+            if let leaseMs { spec.lease = .milliseconds(leaseMs) }
+            return spec
+        }
 
         func run() async throws {
             _ = CLILog.logger
-            let updated = try await database.open().withBus { try await $0.updateSubscription(options.spec) }
+            let updated = try await database.open().withBus { bus in
+                try await bus.updateSubscription(apply(to: try await bus.subscription(named: name).spec))
+            }
             emit(describe(updated))
         }
     }

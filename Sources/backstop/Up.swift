@@ -15,14 +15,10 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Also listen on this TCP address (for example 127.0.0.1); default: Unix socket only.")
     var listenAddress: String?
 
-    @Option(help: "Port of the private cluster (names the socket file; TCP port with --listen-address).")
-    var port: Int = 5432
-
     @Option(help: "Days events are kept for audit and replay.")
     var retentionDays: Int = 30
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be between 1 and 3650") }
     }
 
@@ -36,7 +32,6 @@ struct Up: AsyncParsableCommand {
             emit("backstop: using the configured database")
         } else {
             var config = database.clusterConfiguration()
-            config.port = port
             config.listenAddress = listenAddress
             let started = PrivateCluster(config)
             conninfo = try await started.start()
@@ -45,10 +40,18 @@ struct Up: AsyncParsableCommand {
             emit("backstop: \(owner) the private PostgreSQL cluster in \(config.dataDirectory)")
             emit("backstop: connect with: psql \"\(conninfo)\"")
             emit("backstop: or point other commands at it with: export DATABASE_URL=\"\(conninfo)\"")
-            if let listenAddress { emit("backstop: TCP: postgresql://\(PrivateCluster.superuser)@\(listenAddress):\(port)/\(config.database)") }
+            if let listenAddress { emit("backstop: TCP: postgresql://\(PrivateCluster.superuser)@\(listenAddress):\(config.port)/\(config.database)") }
         }
-        let bus = try await Bus.open(BusConfiguration(conninfo: conninfo, retention: .seconds(retentionDays * 86_400)), logger: CLILog.logger)
-        emit("backstop: schema is current")
+        let migrator = try await Connection.connect(conninfo)
+        let applied: [Int]
+        do { applied = try await Migrator(logger: CLILog.logger).migrate(migrator) } catch {
+            await migrator.close()
+            await cluster?.stop()
+            throw error
+        }
+        await migrator.close()
+        emit(applied.isEmpty ? "backstop: schema is current" : "backstop: applied migrations \(applied.map { Migration.label($0) }.joined(separator: ", "))")
+        let bus = Bus(BusConfiguration(conninfo: conninfo, retention: .seconds(retentionDays * 86_400)), logger: CLILog.logger)
         let upkeep = Task {
             while !Task.isCancelled {
                 do {
