@@ -40,8 +40,16 @@ let package = Package(
                 "BackstopPostgres", "BackstopContracts",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Migrations"), .copy("SQL")],
-            swiftSettings: strict
+            exclude: ["Migrations", "SQL"],
+            swiftSettings: strict,
+            plugins: ["SQLEmbedPlugin"]
+        ),
+        .executableTarget(name: "SQLEmbed", swiftSettings: strict),
+        .plugin(
+            name: "SQLEmbedPlugin",
+            capability: .buildTool(),
+            dependencies: ["SQLEmbed"],
+            path: "Sources/SQLEmbedPlugin"
         ),
         .target(
             name: "BackstopTesting",

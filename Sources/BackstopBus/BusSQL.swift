@@ -1,6 +1,7 @@
 import Foundation
 
-/// The statements the bus runs, loaded from the `.sql` files beside this code (River's layout).
+/// The statements the bus runs, from the `.sql` files beside this code (River's layout), which the
+/// SQLEmbed build plugin compiles into the binary.
 ///
 /// Most of the queue's logic lives in SQL functions created by the migrations; these are the thin
 /// calls into them. Every value travels as a bound parameter.
@@ -26,10 +27,10 @@ struct BusSQL: Sendable {
 
     private init() throws {
         func load(_ name: String) throws -> String {
-            guard let url = Bundle.module.url(forResource: name, withExtension: "sql", subdirectory: "SQL") else {
-                throw MigrationError("SQL/\(name).sql is missing from the BackstopBus bundle")
+            guard let text = EmbeddedSQL.files["SQL/\(name).sql"] else {
+                throw MigrationError("SQL/\(name).sql was not embedded in BackstopBus")
             }
-            return try String(contentsOf: url, encoding: .utf8)
+            return text
         }
         publish = try load("publish")
         publishLookup = try load("publish_lookup")

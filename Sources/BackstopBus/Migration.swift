@@ -27,17 +27,12 @@ public struct Migration: Sendable, Hashable {
 
     /// Every migration shipped with Backstop, ordered by version.
     public static func bundled() throws -> [Migration] {
-        guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
-            throw MigrationError("the Migrations resource folder is missing from the BackstopBus bundle")
-        }
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }
-        return try files.map { file in
-            guard let underscore = file.firstIndex(of: "_"), let version = Int(file[..<underscore]) else {
+        try EmbeddedSQL.files.filter { $0.key.hasPrefix("Migrations/") }.map { key, sql in
+            let file = String(key.dropFirst("Migrations/".count))
+            guard let underscore = file.firstIndex(of: "_"), let version = Int(file[..<underscore]), file.hasSuffix(".sql") else {
                 throw MigrationError("migration file \(file) must be named NNNN_name.sql")
             }
-            let name = String(file[file.index(after: underscore)...].dropLast(4))
-            let sql = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
-            return Migration(version: version, name: name, sql: sql)
+            return Migration(version: version, name: String(file[file.index(after: underscore)...].dropLast(4)), sql: sql)
         }.sorted { $0.version < $1.version }
     }
 }
