@@ -148,10 +148,15 @@ public final class Bus: Sendable {
     }
 
     /// Replaces a subscription's filter and policies (matched by name); affects events published
-    /// from now on.
+    /// from now on. Whether it is ordered cannot change (recreate it instead).
     @discardableResult
     public func updateSubscription(_ spec: SubscriptionSpec) async throws -> Subscription {
         try check(spec)
+        // Publishers in flight may have stored deliveries under the old setting, so switching
+        // ordering on or off in place could hand out a subject's events out of order.
+        if try await subscription(named: spec.name).spec.ordered != spec.ordered {
+            throw BusError(.invalidInput, [.init(field: "ordered", message: "cannot be changed on an existing subscription; delete it and create it again")])
+        }
         let result = try await pool.query(sql.subscriptionUpdate, spec.parameters)
         guard let row = result.first else { throw unknown(spec.name) }
         return try Subscription(row: row)

@@ -63,17 +63,20 @@ actor Consumer {
             pendingAcks = []
             do {
                 let sub = try await resolve()
-                buffer = try await bus.claim(sub, limit: batchSize, lease: lease, acks: acks, consumer: self)
+                let claimed = try await bus.claim(sub, limit: batchSize, lease: lease, acks: acks, consumer: self)
+                // Several tasks may iterate one stream: keep what others claimed meanwhile.
+                buffer = Array(buffer[min(bufferIndex, buffer.count)...]) + claimed
                 bufferIndex = 0
                 backoff = .milliseconds(50)
-                if !buffer.isEmpty {
+                if !claimed.isEmpty {
                     // Busy now: wake-ups should go to idle siblings. It claims again when done anyway.
                     doorbell.disarm()
                     // A full batch of several: there may be more, so pass the wake-up on to an idle
                     // sibling. (With batches of one, every claim is "full": that would double the claims.)
-                    if batchSize > 1, buffer.count == batchSize { bus.hub.wake([sub.id: 1]) }
+                    if batchSize > 1, claimed.count == batchSize { bus.hub.wake([sub.id: 1]) }
                     continue
                 }
+                if bufferIndex < buffer.count { continue }
             } catch let error as PostgresError where error.isTransient && !Task.isCancelled {
                 pendingAcks = acks + pendingAcks
                 bus.logger.info("consumer \(name): database unavailable (\(error)); retrying in \(backoff)")
@@ -85,11 +88,27 @@ actor Consumer {
                 if Task.isCancelled { break }  // the claim was cancelled with the task: just stop
                 throw error
             }
-            await doorbell.wait(after: seen, timeout: pollInterval)
+            if await !doorbell.wait(after: seen, timeout: pollInterval) {
+                // A quiet poll interval: check the subscription is still the one we claim for (it may
+                // have been deleted and recreated under the same name).
+                try await refreshSubscription()
+            }
         }
         // Cancelled: send what was acknowledged, outside the cancelled task so the statement runs.
         try? await Task { try await self.flushAcks() }.value
         return nil
+    }
+
+    private func refreshSubscription() async throws {
+        guard let current = subscription else { return }
+        let found: Subscription
+        do { found = try await bus.subscription(named: name) } catch let error as PostgresError where error.isTransient { return }
+        if found.id != current.id {
+            bus.hub.unregister(doorbell, subscription: current.id)
+            bus.hub.register(doorbell, subscription: found.id)
+            pendingAcks.removeAll()  // they belonged to the deleted subscription
+        }
+        subscription = found
     }
 
     func enqueueAck(_ delivery: Delivery) {

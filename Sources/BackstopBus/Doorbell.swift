@@ -51,10 +51,13 @@ final class Doorbell: Sendable {
         waiter?.resume()
     }
 
-    /// Returns when rung after `seen`, or after `timeout`, or on cancellation.
-    func wait(after seen: UInt64, timeout: Duration) async {
+    /// Returns when rung after `seen` (true), or after `timeout` or on cancellation (false).
+    @discardableResult
+    func wait(after seen: UInt64, timeout: Duration) async -> Bool {
+        let timedOut = TimeoutFlag()
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            timedOut.set()
             self?.ring()
         }
         await withTaskCancellationHandler {
@@ -70,5 +73,13 @@ final class Doorbell: Sendable {
             self.ring()
         }
         timer.cancel()
+        return !timedOut.value && !Task.isCancelled
     }
+}
+
+/// Set once by a doorbell's timer when the wait ran out.
+private final class TimeoutFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var value: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }

@@ -16,7 +16,11 @@ import Synchronization
 /// ```
 public actor Connection {
     private let thread: ConnectionThread
-    private var handle: OpaquePointer?
+    private nonisolated let box = HandleBox()
+    private var handle: OpaquePointer? {
+        get { box.pointer }
+        set { box.pointer = newValue }
+    }
     private nonisolated let canceller = Canceller()
     private var prepared: Set<String> = []
     private let logger: Logger
@@ -60,6 +64,7 @@ public actor Connection {
     /// Closes the connection and stops its thread.
     public func close() {
         thread.unwatch()
+        canceller.release()
         if let handle { PQfinish(handle) }
         handle = nil
         brokenFlag.set()
@@ -182,6 +187,9 @@ public actor Connection {
         } onCancel: {
             canceller.cancel()
         }
+        // A cancel request may still reach the server after this statement ended and hit the next
+        // one; a connection that sent one is not reused.
+        if canceller.fired { brokenFlag.set() }
         return try result.get()
     }
 
@@ -247,10 +255,18 @@ public actor Connection {
         return body(owned.map { $0.map { UnsafePointer($0) } })
     }
 
-    isolated deinit {
-        if let handle { PQfinish(handle) }
+    deinit {
+        // Nobody else can hold the connection now. (Not an isolated deinit: after close() the
+        // thread is gone and a job queued on it would never run.)
+        if let pointer = box.pointer { PQfinish(pointer) }
         thread.shutdown()
     }
+}
+
+/// The libpq handle. `@unchecked`: it is only touched on the connection's thread, and in `deinit`
+/// when no other reference exists.
+final class HandleBox: @unchecked Sendable {
+    var pointer: OpaquePointer?
 }
 
 /// A NOTIFY received on a listening connection.
@@ -275,15 +291,27 @@ final class Canceller: Sendable {
         handle.withLock { $0 = pointer.map(Handle.init) }
     }
 
+    private let sent = Atomic<Bool>(false)
+
+    /// Whether a cancel request was ever sent on this connection.
+    var fired: Bool { sent.load(ordering: .acquiring) }
+
     func cancel() {
         handle.withLock { h in
             guard let h else { return }
+            sent.store(true, ordering: .releasing)
             var buffer = [CChar](repeating: 0, count: 256)
             _ = PQcancel(h.pointer, &buffer, Int32(buffer.count))
         }
     }
 
-    deinit {
-        handle.withLock { h in if let h { PQfreeCancel(h.pointer) } }
+    /// Frees the cancel object (the connection is closing).
+    func release() {
+        handle.withLock { h in
+            if let h { PQfreeCancel(h.pointer) }
+            h = nil
+        }
     }
+
+    deinit { release() }
 }

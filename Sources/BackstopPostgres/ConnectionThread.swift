@@ -78,10 +78,13 @@ final class ConnectionThread: SerialExecutor, TaskExecutor {
         poke()
     }
 
-    /// Lets the thread finish its queued jobs and exit.
+    /// Lets the thread finish its queued jobs and exit. Idempotent.
     func shutdown() {
-        state.withLock { $0.stopping = true }
-        poke()
+        let first = state.withLock { s -> Bool in
+            defer { s.stopping = true }
+            return !s.stopping
+        }
+        if first { poke() }
     }
 
     private func poke() {
@@ -113,6 +116,11 @@ final class ConnectionThread: SerialExecutor, TaskExecutor {
                 handler?()
             }
         }
+    }
+
+    deinit {
+        // Closed only when nothing can poke any more: a descriptor closed earlier could be reused
+        // by a database socket, and a stray wake-up byte written into it corrupts that protocol.
         close(wakeRead)
         close(wakeWrite)
     }

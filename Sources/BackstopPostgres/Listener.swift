@@ -30,8 +30,14 @@ public final class Listener: Sendable {
                 do {
                     let connection = try await Connection.connect(conninfo, logger: logger)
                     let (lost, lostSignal) = AsyncStream<Void>.makeStream()
-                    try await connection.startListening(channels) { note in
-                        if note.isConnectionLoss { lostSignal.yield(); lostSignal.finish() } else { continuation.yield(note) }
+                    do {
+                        try await connection.startListening(channels) { note in
+                            if note.isConnectionLoss { lostSignal.yield(); lostSignal.finish() } else { continuation.yield(note) }
+                        }
+                    } catch {
+                        // For example a standby in recovery refuses LISTEN: do not leak the session.
+                        await connection.close()
+                        throw error
                     }
                     if connectedBefore {
                         continuation.yield(PostgresNotification(channel: "", payload: "", processID: 0, isConnectionLoss: true))

@@ -218,9 +218,12 @@ struct ConsumeTests {
         #expect(Set(invalid?.problems.map(\.field) ?? []) == ["name", "district_prefix"])
         var spec = created.spec
         spec.filter = .init(eventTypes: nil, districtPrefix: "")
-        spec.ordered = true
+        spec.retry.maxAttempts = 3
         let updated = try await f.bus.updateSubscription(spec)
-        #expect(updated.spec.ordered && updated.spec.filter.eventTypes == nil)
+        #expect(updated.spec.retry.maxAttempts == 3 && updated.spec.filter.eventTypes == nil)
+        spec.ordered = true
+        let reordered = await #expect(throws: BusError.self) { try await f.bus.updateSubscription(spec) }
+        #expect(reordered?.problems.map(\.field) == ["ordered"])
         #expect(try await f.bus.subscriptions().map(\.name) == ["dept-health.alerts"])
         try await f.bus.publish(event("cn.backstop.job.offered.v1"))
         try await f.bus.deleteSubscription(named: "dept-health.alerts")

@@ -127,9 +127,11 @@ struct CLITests {
     @Test func subscriptionLifecycleAndDeadLetterRedrive() async throws {
         let cli = try await CLI.make()
         #expect(try await cli.run(["subscription", "create", "once", "--max-attempts", "1", "--lease-ms", "200"]).status == 0)
-        #expect(try await cli.run(["subscription", "update", "once", "--ordered"]).status == 0)
+        #expect(try await cli.run(["subscription", "update", "once", "--district", "5107"]).status == 0)
+        let refused = try await cli.run(["subscription", "update", "once", "--ordered"])
+        #expect(refused.status != 0 && refused.stderr.contains("ordered"))
         let listed = try await cli.run(["subscription", "list"])
-        #expect(listed.stdout.contains(#""ordered":true"#))
+        #expect(listed.stdout.contains(#""district_prefix":"5107""#))
         // Options left out of an update keep their values.
         #expect(listed.stdout.contains(#""max_attempts":1"#) && listed.stdout.contains(#""lease_ms":200"#), "\(listed.stdout)")
         #expect(try await cli.run(["publish", Self.alert]).status == 0)

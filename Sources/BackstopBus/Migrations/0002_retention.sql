@@ -18,6 +18,10 @@ DECLARE
     v_cutoff timestamptz := now() - p_retention;
     v_part record;
 BEGIN
+    -- Deliveries of a subscription deleted while a publish was in flight: nobody can claim them.
+    DELETE FROM backstop.deliveries d WHERE NOT EXISTS (SELECT 1 FROM backstop.subscriptions s WHERE s.id = d.subscription_id);
+    DELETE FROM backstop.dead_letters d WHERE NOT EXISTS (SELECT 1 FROM backstop.subscriptions s WHERE s.id = d.subscription_id);
+
     FOR v_day IN
         SELECT d::date FROM generate_series(greatest((now() AT TIME ZONE 'UTC')::date - 1, (v_cutoff AT TIME ZONE 'UTC')::date),
                                             (now() AT TIME ZONE 'UTC')::date + p_days_ahead, interval '1 day') AS d
@@ -41,8 +45,9 @@ BEGIN
     LOOP
         v_to := (v_part.day + 1)::timestamp AT TIME ZONE 'UTC';
         CONTINUE WHEN v_to > v_cutoff;
-        CONTINUE WHEN EXISTS (SELECT 1 FROM backstop.deliveries WHERE accepted_at < v_to)
-                   OR EXISTS (SELECT 1 FROM backstop.dead_letters WHERE accepted_at < v_to);
+        v_from := v_part.day::timestamp AT TIME ZONE 'UTC';
+        CONTINUE WHEN EXISTS (SELECT 1 FROM backstop.deliveries WHERE accepted_at >= v_from AND accepted_at < v_to)
+                   OR EXISTS (SELECT 1 FROM backstop.dead_letters WHERE accepted_at >= v_from AND accepted_at < v_to);
         EXECUTE format('DROP TABLE backstop.%I', v_part.relname);
         action := 'dropped'; partition := v_part.relname;
         RETURN NEXT;

@@ -27,7 +27,9 @@ WITH acks AS (
       AND (NOT sub.ordered OR d.subject IS NULL OR NOT EXISTS (
             SELECT 1 FROM backstop.deliveries e
             WHERE e.subscription_id = $1::bigint AND e.ordered AND e.subject = d.subject AND e.position < d.position
-              AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.position = e.position AND a.attempts = e.attempts)))
+              -- Only rows this statement really deleted stop blocking (reading `acked` also makes the
+              -- DELETE run first, so a concurrent re-claim of an acked row is seen).
+              AND NOT EXISTS (SELECT 1 FROM acked k WHERE k.position = e.position)))
     ORDER BY d.visible_at, d.position
     LIMIT $2::integer
     FOR UPDATE OF d SKIP LOCKED

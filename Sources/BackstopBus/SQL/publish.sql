@@ -16,8 +16,13 @@ WITH input AS (
     SELECT DISTINCT ON (source, key) * FROM input ORDER BY source, key, n
 ), reserved AS (
     INSERT INTO backstop.idempotency AS i (source, key, event_id, position, accepted_at)
-    SELECT f.source, f.key, f.id, nextval('backstop.event_position'), now()
-    FROM (SELECT firsts.* FROM firsts, locked ORDER BY firsts.n) f
+    -- Positions are drawn in input order; keys are inserted in key order, so two batches sharing
+    -- keys cannot deadlock on each other.
+    SELECT numbered.* FROM (
+        SELECT f.source, f.key, f.id, nextval('backstop.event_position') AS position, now() AS accepted_at
+        FROM (SELECT firsts.* FROM firsts, locked ORDER BY firsts.n) f
+    ) numbered
+    ORDER BY numbered.source, numbered.key
     ON CONFLICT DO NOTHING
     RETURNING i.source, i.key, i.event_id, i.position, i.accepted_at
 ), stored AS (
