@@ -191,7 +191,7 @@ public final class Bus: Sendable {
     func claim(_ subscription: Subscription, limit: Int, lease: Duration?, acks: [Delivery], consumer: Consumer?) async throws -> [Delivery] {
         let result = try await leasePool.withConnection { connection in
             try await connection.query(prepared: "backstop_claim", self.sql.claim, [
-                subscription.id, limit, lease?.milliseconds, acks.map(\.position), acks.map(\.attempt),
+                subscription.id, limit, lease?.milliseconds, acks.map(\.position), acks.map(\.leaseToken),
             ])
         }
         let handle = DeliveryHandle(bus: self, consumer: consumer)
@@ -200,7 +200,8 @@ public final class Bus: Sendable {
             return Delivery(
                 subscription: subscription.name, event: try Self.decodeStored(envelope),
                 position: try row.decode(Int64.self, at: 0), attempt: try row.decode(Int.self, at: 1),
-                acceptedAt: try row.decode(Date.self, at: 2), subscriptionID: subscription.id, handle: handle)
+                acceptedAt: try row.decode(Date.self, at: 2), subscriptionID: subscription.id,
+                leaseToken: try row.decode(UUID.self, at: 4), handle: handle)
         }
     }
 
@@ -209,7 +210,7 @@ public final class Bus: Sendable {
         for (id, group) in Dictionary(grouping: deliveries, by: \.subscriptionID) {
             _ = try await leasePool.withConnection { connection in
                 try await connection.query(prepared: "backstop_claim", self.sql.claim, [
-                    id, 0, Int?.none, group.map(\.position), group.map(\.attempt),
+                    id, 0, Int?.none, group.map(\.position), group.map(\.leaseToken),
                 ])
             }
         }
@@ -218,7 +219,7 @@ public final class Bus: Sendable {
     /// Acknowledges a delivery inside the caller's transaction (see ``transaction(_:)``).
     public func ack(_ delivery: Delivery, in connection: isolated Connection) throws {
         _ = try connection.executePrepared("backstop_claim", sql.claim, [
-            delivery.subscriptionID, 0, Int?.none, [delivery.position], [delivery.attempt],
+            delivery.subscriptionID, 0, Int?.none, [delivery.position], [delivery.leaseToken],
         ])
     }
 
@@ -231,7 +232,7 @@ public final class Bus: Sendable {
             wait = policy.delay(afterAttempt: delivery.attempt)
         }
         let result = try await leasePool.query(sql.nack, [
-            delivery.subscriptionID, delivery.position, delivery.attempt, wait!.milliseconds, String(error.prefix(4000)), false,
+            delivery.subscriptionID, delivery.position, delivery.leaseToken, wait!.milliseconds, String(error.prefix(4000)), false,
         ])
         return NackOutcome(rawValue: try result.first!.decode(String.self, at: 0)) ?? .stale
     }
@@ -239,7 +240,7 @@ public final class Bus: Sendable {
     /// Extends a delivery's lease to `duration` from now; false if the lease was lost meanwhile.
     @discardableResult
     public func extend(_ delivery: Delivery, by duration: Duration) async throws -> Bool {
-        let result = try await leasePool.query(sql.extend, [delivery.subscriptionID, delivery.position, delivery.attempt, duration.milliseconds])
+        let result = try await leasePool.query(sql.extend, [delivery.subscriptionID, delivery.position, delivery.leaseToken, duration.milliseconds])
         return result.count == 1
     }
 

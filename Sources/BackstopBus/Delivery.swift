@@ -18,6 +18,8 @@ public struct Delivery: Sendable {
     /// When the bus accepted the event.
     public let acceptedAt: Date
     let subscriptionID: Int64
+    /// Random per claim: acknowledgements and lease changes must present it.
+    let leaseToken: UUID
     let handle: DeliveryHandle
 
     /// Acknowledges the delivery: it will not be delivered again.

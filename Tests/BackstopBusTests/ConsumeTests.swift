@@ -50,6 +50,23 @@ struct ConsumeTests {
         #expect(try await f.count("SELECT count(*) FROM backstop.deliveries") == 0)
     }
 
+    @Test func aClaimLostInACrashCannotBeAckedByItsOldHolder() async throws {
+        let f = try await BusFixture.make()
+        try await f.bus.createSubscription(.init(name: "work"))
+        try await f.bus.publish(event())
+        let lost = try #require(try await f.bus.claim("work").first)
+        // The claim committed asynchronously and a crash lost it: the row is back as it was.
+        try await f.bus.pool.query("UPDATE backstop.deliveries SET attempts = 0, leased_until = NULL, lease_token = NULL")
+        let current = try #require(try await f.bus.claim("work").first)
+        #expect(current.attempt == lost.attempt, "same attempt number: only the token tells them apart")
+        try await lost.ack()
+        #expect(try await lost.nack(after: .zero, error: "late") == .stale)
+        #expect(try await lost.extend(by: .seconds(60)) == false)
+        #expect(try await f.count("SELECT count(*) FROM backstop.deliveries WHERE leased_until > now()") == 1)
+        try await current.ack()
+        #expect(try await f.count("SELECT count(*) FROM backstop.deliveries") == 0)
+    }
+
     @Test func extendingALeaseKeepsTheDeliveryAway() async throws {
         let f = try await BusFixture.make()
         try await f.bus.createSubscription(.init(name: "work", lease: .milliseconds(300)))

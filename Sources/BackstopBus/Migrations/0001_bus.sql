@@ -62,6 +62,7 @@ CREATE TABLE backstop.deliveries (
     visible_at       timestamptz NOT NULL,
     attempts         integer     NOT NULL DEFAULT 0,
     leased_until     timestamptz,                        -- NULL: not leased
+    lease_token      uuid,                               -- new for every claim; fences late acks
     last_error       text,
     PRIMARY KEY (subscription_id, position)
 ) WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 500,
@@ -88,7 +89,7 @@ CREATE TABLE backstop.dead_letters (
 -- Negative acknowledgement: retry after p_delay_ms, or dead-letter when attempts are used up.
 -- Returns 'retry', 'dead' or 'stale' (the lease was lost to another consumer).
 CREATE FUNCTION backstop.nack(
-    p_subscription bigint, p_position bigint, p_attempt integer, p_delay_ms integer, p_error text, p_async boolean
+    p_subscription bigint, p_position bigint, p_token uuid, p_delay_ms integer, p_error text, p_async boolean
 ) RETURNS text
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -101,21 +102,21 @@ BEGIN
     END IF;
     SELECT max_attempts INTO v_max FROM backstop.subscriptions WHERE id = p_subscription;
     SELECT * INTO v_row FROM backstop.deliveries
-    WHERE subscription_id = p_subscription AND position = p_position AND attempts = p_attempt
+    WHERE subscription_id = p_subscription AND position = p_position AND lease_token = p_token
     FOR UPDATE;
     IF NOT FOUND THEN
         RETURN 'stale';
     END IF;
-    IF p_attempt >= v_max THEN
+    IF v_row.attempts >= v_max THEN
         DELETE FROM backstop.deliveries WHERE subscription_id = p_subscription AND position = p_position;
         INSERT INTO backstop.dead_letters (subscription_id, position, accepted_at, subject, attempts, last_error)
-        VALUES (p_subscription, p_position, v_row.accepted_at, v_row.subject, p_attempt, p_error)
+        VALUES (p_subscription, p_position, v_row.accepted_at, v_row.subject, v_row.attempts, p_error)
         ON CONFLICT (subscription_id, position) DO UPDATE SET attempts = excluded.attempts, last_error = excluded.last_error, dead_at = now();
         RETURN 'dead';
     END IF;
     UPDATE backstop.deliveries
     SET visible_at = clock_timestamp() + make_interval(secs => greatest(p_delay_ms, 0) / 1000.0),
-        leased_until = NULL, last_error = p_error
+        leased_until = NULL, lease_token = NULL, last_error = p_error
     WHERE subscription_id = p_subscription AND position = p_position;
     RETURN 'retry';
 END;

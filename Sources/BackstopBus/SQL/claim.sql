@@ -1,6 +1,7 @@
 -- Acknowledge earlier deliveries and claim up to $2 new ones for subscription $1, in one statement.
---  $3 lease in ms (NULL: the subscription's), $4/$5 acknowledged positions and their attempt numbers
---  (the attempt fences off a consumer whose lease expired and was handed to another).
+--  $3 lease in ms (NULL: the subscription's), $4/$5 acknowledged positions and their lease tokens
+--  (a random token per claim fences off a consumer whose lease expired and was handed to another,
+--  even when an asynchronously committed claim was lost in a crash and the attempt number repeats).
 -- The bus runs it on connections with synchronous_commit off: a lost ack or claim only causes a
 -- redelivery, so it need not wait for the WAL flush (design D6).
 -- A lease that expired on the final attempt is dead-lettered instead of delivered again.
@@ -8,11 +9,11 @@
 -- key lookups through `= ANY(array)`, row addresses (ctid) for rows this statement locked, and a
 -- LATERAL lookup of each envelope (always an index probe into one partition).
 WITH acks AS (
-    SELECT * FROM unnest($4::bigint[], $5::integer[]) AS a(position, attempts)
+    SELECT * FROM unnest($4::bigint[], $5::uuid[]) AS a(position, token)
 ), acked AS (
     DELETE FROM backstop.deliveries d
     WHERE d.subscription_id = $1::bigint AND d.position = ANY ($4::bigint[])
-      AND EXISTS (SELECT 1 FROM acks a WHERE a.position = d.position AND a.attempts = d.attempts)
+      AND EXISTS (SELECT 1 FROM acks a WHERE a.position = d.position AND a.token = d.lease_token)
     RETURNING d.position
 ), sub AS (
     SELECT s.ordered, s.max_attempts, coalesce($3::integer, s.lease_ms) AS lease_ms
@@ -35,10 +36,10 @@ WITH acks AS (
     FOR UPDATE OF d SKIP LOCKED
 ), leased AS (
     UPDATE backstop.deliveries d
-    SET attempts = d.attempts + 1,
+    SET attempts = d.attempts + 1, lease_token = gen_random_uuid(),
         leased_until = clock_timestamp() + make_interval(secs => (SELECT lease_ms FROM sub) / 1000.0)
     WHERE d.ctid = ANY (ARRAY(SELECT c.tid FROM candidates c WHERE c.attempts < c.max_attempts))
-    RETURNING d.position, d.attempts, d.accepted_at
+    RETURNING d.position, d.attempts, d.accepted_at, d.lease_token
 ), exhausted AS (
     DELETE FROM backstop.deliveries d
     WHERE d.ctid = ANY (ARRAY(SELECT c.tid FROM candidates c WHERE c.attempts >= c.max_attempts))
@@ -51,7 +52,7 @@ WITH acks AS (
     ON CONFLICT DO NOTHING
     RETURNING 1
 )
-SELECT l.position, l.attempts, l.accepted_at, e.envelope
+SELECT l.position, l.attempts, l.accepted_at, e.envelope, l.lease_token
 FROM leased l
 CROSS JOIN LATERAL (
     SELECT ev.envelope FROM backstop.events ev WHERE ev.position = l.position AND ev.accepted_at = l.accepted_at
