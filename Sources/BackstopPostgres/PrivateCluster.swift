@@ -109,7 +109,11 @@ public actor PrivateCluster {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGINT)
         for _ in 0..<600 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { kill(process.processIdentifier, SIGQUIT) }
+        if process.isRunning {
+            // Fast shutdown did not finish in 30 s: immediate shutdown, and wait for it.
+            kill(process.processIdentifier, SIGQUIT)
+            for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        }
     }
 
     /// Kills the server without letting it shut down (as a crash would); for recovery tests.
@@ -117,23 +121,50 @@ public actor PrivateCluster {
         guard let process else { return }
         self.process = nil
         ClusterRegistry.shared.forget(process.processIdentifier)
+        // Like a machine crash: the postmaster and every server process die at once (backends left
+        // running would keep the shared memory in use and block the restart).
+        let children = Self.childProcesses(of: process.processIdentifier)
         kill(process.processIdentifier, SIGKILL)
-        for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(25)) }
+        for child in children { kill(child, SIGKILL) }
+        for _ in 0..<200 where process.isRunning || children.contains(where: { kill($0, 0) == 0 }) {
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    /// Processes whose parent is `pid` (from /proc).
+    static func childProcesses(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int32? in
+            guard let child = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")")
+            else { return nil }
+            // Fields after the command name: state, then the parent's pid.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
+        }
     }
 
     // MARK: steps
 
     private func reuseRunningServer() async throws -> Bool {
         guard let pid = Self.postmasterPID(in: configuration.dataDirectory), Self.isPostgresProcess(pid) else { return false }
-        do {
-            let probe = try await Connection.connect(conninfo(database: "postgres"))
-            await probe.close()
-            logger.info("reusing the PostgreSQL server already running on \(configuration.dataDirectory) (pid \(pid))")
-            try await createDatabase()
-            return true
-        } catch {
-            throw PrivateClusterError("a PostgreSQL server (pid \(pid)) is running on \(configuration.dataDirectory) but does not accept connections: \(error)")
+        // It may be starting up or shutting down: give it a little time either way.
+        var lastError: (any Error)?
+        for _ in 0..<100 {
+            do {
+                let probe = try await Connection.connect(conninfo(database: "postgres"))
+                await probe.close()
+                logger.info("reusing the PostgreSQL server already running on \(configuration.dataDirectory) (pid \(pid))")
+                try await createDatabase()
+                return true
+            } catch {
+                lastError = error
+                if !Self.isPostgresProcess(pid) { return false }  // it shut down: start our own
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
+        throw PrivateClusterError("a PostgreSQL server (pid \(pid)) is running on \(configuration.dataDirectory) but does not accept connections: \(lastError.map { "\($0)" } ?? "")")
     }
 
     private func removeStaleLockFiles() throws {
