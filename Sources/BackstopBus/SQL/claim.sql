@@ -8,12 +8,11 @@
 -- The bus runs statements with generic plans, so every step has a shape that needs no statistics:
 -- key lookups through `= ANY(array)`, row addresses (ctid) for rows this statement locked, and a
 -- LATERAL lookup of each envelope (always an index probe into one partition).
-WITH acks AS (
-    SELECT * FROM unnest($4::bigint[], $5::uuid[]) AS a(position, token)
-), acked AS (
+WITH acked AS (
+    -- Scalar tests only (no join against the ack list), so the plan is always a primary-key probe.
     DELETE FROM backstop.deliveries d
     WHERE d.subscription_id = $1::bigint AND d.position = ANY ($4::bigint[])
-      AND EXISTS (SELECT 1 FROM acks a WHERE a.position = d.position AND a.token = d.lease_token)
+      AND d.lease_token = ($5::uuid[])[array_position($4::bigint[], d.position)]
     RETURNING d.position
 ), sub AS (
     SELECT s.ordered, s.max_attempts, coalesce($3::integer, s.lease_ms) AS lease_ms
@@ -24,7 +23,7 @@ WITH acks AS (
     FROM backstop.deliveries d, sub
     WHERE d.subscription_id = $1::bigint AND d.visible_at <= now()
       AND (d.leased_until IS NULL OR d.leased_until <= now())
-      AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.position = d.position)
+      AND d.position <> ALL ($4::bigint[])
       AND (NOT sub.ordered OR d.subject IS NULL OR NOT EXISTS (
             SELECT 1 FROM backstop.deliveries e
             WHERE e.subscription_id = $1::bigint AND e.ordered AND e.subject = d.subject AND e.position < d.position
