@@ -7,7 +7,7 @@
 -- A lease that expired on the final attempt is dead-lettered instead of delivered again.
 -- The bus runs statements with generic plans, so every step has a shape that needs no statistics:
 -- key lookups through `= ANY(array)`, row addresses (ctid) for rows this statement locked, and a
--- LATERAL lookup of each envelope (always an index probe into one partition).
+-- LATERAL lookup of each envelope (an index probe into one partition).
 WITH acked AS (
     -- Scalar tests only (no join against the ack list), so the plan is always a primary-key probe.
     DELETE FROM backstop.deliveries d
@@ -54,6 +54,8 @@ WITH acked AS (
 SELECT l.position, l.attempts, l.accepted_at, e.envelope, l.lease_token
 FROM leased l
 CROSS JOIN LATERAL (
-    SELECT ev.envelope FROM backstop.events ev WHERE ev.position = l.position AND ev.accepted_at = l.accepted_at
+    -- LIMIT keeps the subquery from being flattened into a join, which the planner may then hash
+    -- against every partition; as written it is one index probe per delivery.
+    SELECT ev.envelope FROM backstop.events ev WHERE ev.position = l.position AND ev.accepted_at = l.accepted_at LIMIT 1
 ) e
 ORDER BY l.position

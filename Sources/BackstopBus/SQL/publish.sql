@@ -53,6 +53,7 @@ LEFT JOIN reserved r ON r.source = t.source AND r.key = t.key
 LEFT JOIN LATERAL (
     SELECT k.event_id, k.position, k.accepted_at FROM backstop.idempotency k
     WHERE r.position IS NULL AND k.source = t.source AND k.key = t.key
+    LIMIT 1
 ) i ON true
 LEFT JOIN matched m ON m.position = r.position AND t.n = f.n
 ORDER BY t.n
