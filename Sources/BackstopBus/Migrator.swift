@@ -29,6 +29,9 @@ public struct Migrator: Sendable {
     /// Applies pending migrations over one connection.
     @discardableResult
     public func migrate(_ connection: Connection) async throws -> [Int] {
+        // Already current (every version recorded with its checksum): nothing to lock or create, so
+        // a role without CREATE on the database can still use the bus.
+        if try await isCurrent(connection) { return [] }
         try await connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
         do {
             let applied = try await apply(connection)
@@ -38,6 +41,16 @@ public struct Migrator: Sendable {
             _ = try? await connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey])
             throw error
         }
+    }
+
+    private func isCurrent(_ connection: Connection) async throws -> Bool {
+        let recorded = try await recordedChecksums(connection)
+        for migration in migrations {
+            guard let existing = recorded[migration.version] else { return false }
+            // An edited migration is reported by the full run below.
+            if try await Self.checksum(migration.sql, on: connection) != existing { return false }
+        }
+        return true
     }
 
     /// Versions recorded as applied, and whether any bundled migration is still pending.
