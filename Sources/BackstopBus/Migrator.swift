@@ -31,10 +31,11 @@ public struct Migrator: Sendable {
     public func migrate(_ connection: Connection) async throws -> [Int] {
         // Already current (every version recorded with its checksum): nothing to lock or create, so
         // a role without CREATE on the database can still use the bus.
-        if try await isCurrent(connection) { return [] }
+        let checksums = try await Self.checksums(of: migrations, on: connection)
+        if try await isCurrent(connection, checksums: checksums) { return [] }
         try await connection.query("SELECT pg_advisory_lock($1)", [Self.lockKey])
         do {
-            let applied = try await apply(connection)
+            let applied = try await apply(connection, checksums: checksums)
             try await connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey])
             return applied
         } catch {
@@ -43,14 +44,11 @@ public struct Migrator: Sendable {
         }
     }
 
-    private func isCurrent(_ connection: Connection) async throws -> Bool {
+    /// Every version recorded with its current checksum. (An edited migration is reported by the
+    /// full run.)
+    private func isCurrent(_ connection: Connection, checksums: [String]) async throws -> Bool {
         let recorded = try await recordedChecksums(connection)
-        for migration in migrations {
-            guard let existing = recorded[migration.version] else { return false }
-            // An edited migration is reported by the full run below.
-            if try await Self.checksum(migration.sql, on: connection) != existing { return false }
-        }
-        return true
+        return zip(migrations, checksums).allSatisfy { recorded[$0.version] == $1 }
     }
 
     /// Versions recorded as applied, and whether any bundled migration is still pending.
@@ -59,7 +57,7 @@ public struct Migrator: Sendable {
         return migrations.filter { recorded[$0.version] == nil }
     }
 
-    private func apply(_ connection: Connection) async throws -> [Int] {
+    private func apply(_ connection: Connection, checksums: [String]) async throws -> [Int] {
         try await connection.query("""
             CREATE SCHEMA IF NOT EXISTS backstop;
             CREATE TABLE IF NOT EXISTS backstop.schema_migrations (
@@ -68,8 +66,7 @@ public struct Migrator: Sendable {
             """)
         let recorded = try await recordedChecksums(connection)
         var applied: [Int] = []
-        for migration in migrations {
-            let checksum = try await Self.checksum(migration.sql, on: connection)
+        for (migration, checksum) in zip(migrations, checksums) {
             if let existing = recorded[migration.version] {
                 guard existing == checksum else {
                     throw MigrationError("migration \(migration.fileName) was edited after it was applied (checksum \(checksum.prefix(12))… differs from the recorded \(existing.prefix(12))…). Never edit an applied migration; add a new one.")
@@ -102,8 +99,11 @@ public struct Migrator: Sendable {
         return out
     }
 
-    static func checksum(_ sql: String, on connection: Connection) async throws -> String {
-        let row = try await connection.query("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", [sql])
-        return try row.first!.decode(String.self, at: 0)
+    /// SHA-256 of each migration's text, in order, in one round trip.
+    static func checksums(of migrations: [Migration], on connection: Connection) async throws -> [String] {
+        let rows = try await connection.query(
+            "SELECT encode(sha256(convert_to(t.sql, 'UTF8')), 'hex') FROM unnest($1::text[]) WITH ORDINALITY AS t(sql, n) ORDER BY t.n",
+            [migrations.map(\.sql)])
+        return try rows.map { try $0.decode(String.self, at: 0) }
     }
 }

@@ -14,17 +14,22 @@ struct PublishBatch {
         guard events.count <= 10_000 else {
             throw BusError(.invalidInput, [.init(field: "events", message: "a batch holds at most 10000 events")])
         }
+        var envelopes: [String] = []
+        envelopes.reserveCapacity(events.count)
         for (index, event) in events.enumerated() {
-            do { try EnvelopeValidation.validate(event) } catch {
+            // The object that is checked is the one that is stored.
+            let envelope = JSONValue.object(event.jsonObject)
+            do { _ = try EnvelopeValidation.parse(envelope) } catch {
                 var error = error
                 error.index = events.count > 1 ? index : nil
                 throw error
             }
+            envelopes.append(JSONText.encode(envelope))
         }
         self.events = events
         parameters = [
             events.map(\.id), events.map(\.source), events.map(\.type), events.map(\.subject),
-            events.map(\.districtCode), events.map(\.deduplicationKey), events.map { $0.jsonText() },
+            events.map(\.districtCode), events.map(\.deduplicationKey), envelopes,
         ]
     }
 

@@ -14,11 +14,6 @@ public struct SubscriptionFilter: Sendable, Hashable {
         self.eventTypes = eventTypes
         self.districtPrefix = districtPrefix
     }
-
-    /// Whether an event of `type` from `district` passes (the same rule the publish SQL applies).
-    public func matches(type: String, district: String?) -> Bool {
-        (eventTypes?.contains(type) ?? true) && (district ?? "").hasPrefix(districtPrefix)
-    }
 }
 
 /// What a subscription is: a durable, named queue fed with every matching event.

@@ -39,12 +39,6 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    /// The string, if this is a string.
-    public var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
     /// The members, if this is an object.
     public var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }

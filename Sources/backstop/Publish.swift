@@ -48,7 +48,7 @@ struct Publish: AsyncParsableCommand {
     /// Parses one event or an array of events, assigning ids where missing; every problem of every
     /// event is reported before anything is published.
     static func parse(_ text: String) throws -> [CloudEvent] {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+        guard let value = JSONText.decode(text) else {
             throw CLIError("the input is not valid JSON")
         }
         let items: [JSONValue]

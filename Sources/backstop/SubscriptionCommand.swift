@@ -130,7 +130,7 @@ struct SubscriptionCommand: AsyncParsableCommand {
 func describe(_ s: Subscription) -> String {
     var object: [String: Any] = [
         "name": s.name, "district_prefix": s.spec.filter.districtPrefix, "ordered": s.spec.ordered,
-        "max_attempts": s.spec.retry.maxAttempts, "lease_ms": Int(s.spec.lease.components.seconds * 1000 + s.spec.lease.components.attoseconds / 1_000_000_000_000_000),
+        "max_attempts": s.spec.retry.maxAttempts, "lease_ms": Int(s.spec.lease / .milliseconds(1)),
     ]
     object["types"] = s.spec.filter.eventTypes.map { $0.sorted() } ?? ["*"]
     return jsonLine(object)
