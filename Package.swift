@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -33,7 +34,8 @@ let package = Package(
             dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .target(name: "BackstopContracts", swiftSettings: strict),
+        .target(name: "BackstopContracts", swiftSettings: strict, plugins: ["ContractsEmbedPlugin"]),
+        .target(name: "BackstopContractsCodegen", dependencies: ["BackstopContracts"], swiftSettings: strict),
         .target(
             name: "BackstopBus",
             dependencies: [
@@ -44,12 +46,18 @@ let package = Package(
             swiftSettings: strict,
             plugins: ["SQLEmbedPlugin"]
         ),
-        .executableTarget(name: "SQLEmbed", swiftSettings: strict),
+        .executableTarget(name: "FileEmbed", swiftSettings: strict),
         .plugin(
             name: "SQLEmbedPlugin",
             capability: .buildTool(),
-            dependencies: ["SQLEmbed"],
+            dependencies: ["FileEmbed"],
             path: "Sources/SQLEmbedPlugin"
+        ),
+        .plugin(
+            name: "ContractsEmbedPlugin",
+            capability: .buildTool(),
+            dependencies: ["FileEmbed"],
+            path: "Sources/ContractsEmbedPlugin"
         ),
         .target(
             name: "BackstopTesting",
@@ -60,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "BackstopBus", "BackstopPostgres", "BackstopContracts",
+                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -71,7 +79,11 @@ let package = Package(
             dependencies: ["BackstopPostgres", "BackstopTesting"],
             swiftSettings: strict
         ),
-        .testTarget(name: "BackstopContractsTests", dependencies: ["BackstopContracts"], swiftSettings: strict),
+        .testTarget(
+            name: "BackstopContractsTests",
+            dependencies: ["BackstopContracts", "BackstopContractsCodegen", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "BackstopCLITests",
             dependencies: ["backstop", "BackstopTesting", "BackstopPostgres"],

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The statements the bus runs, from the `.sql` files beside this code (River's layout), which the
-/// SQLEmbed build plugin compiles into the binary.
+/// SQLEmbedPlugin build plugin compiles into the binary.
 ///
 /// Most of the queue's logic lives in SQL functions created by the migrations; these are the thin
 /// calls into them. Every value travels as a bound parameter.

@@ -19,7 +19,10 @@ struct PublishBatch {
         for (index, event) in events.enumerated() {
             // The object that is checked is the one that is stored.
             let envelope = JSONValue.object(event.jsonObject)
-            do { _ = try EnvelopeValidation.parse(envelope) } catch {
+            do {
+                // The envelope, then the payload against its type's schema (catalogued types).
+                try EventCatalogue.standard.validate(try EnvelopeValidation.parse(envelope))
+            } catch {
                 var error = error
                 error.index = events.count > 1 ? index : nil
                 throw error

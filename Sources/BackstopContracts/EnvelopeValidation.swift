@@ -94,7 +94,7 @@ public enum EnvelopeValidation {
         }
         var time: Date?
         if let timeText {
-            time = EventTime.parse(timeText)
+            time = StringFormat.dateTime.admits(timeText) ? EventTime.parse(timeText.uppercased()) : nil
             if time == nil { problems.append(ContractViolation(field: "/time", message: "must be an RFC 3339 timestamp")) }
         }
         if let contentType, contentType != "application/json" {
@@ -110,6 +110,9 @@ public enum EnvelopeValidation {
         if let purpose, !purposes.contains(purpose) {
             problems.append(ContractViolation(field: "/purpose", message: "must be one of \(purposes.sorted().joined(separator: ", "))"))
         }
+        if let dataschema, dataschema.count > 512 { problems.append(ContractViolation(field: "/dataschema", message: "must be at most 512 characters")) }
+        if let correlation, correlation.count > 200 { problems.append(ContractViolation(field: "/correlationid", message: "must be at most 200 characters")) }
+        if let causation, causation.count > 200 { problems.append(ContractViolation(field: "/causationid", message: "must be at most 200 characters")) }
         if let key, key.count > 200 { problems.append(ContractViolation(field: "/idempotencykey", message: "must be at most 200 characters")) }
         var payload = JSONValue.object([:])
         switch object["data"] {
@@ -144,13 +147,29 @@ public enum EnvelopeValidation {
         _ = try parse(.object(event.jsonObject))
     }
 
+    /// A URI reference without whitespace: RFC 3986 characters, `%` only before two hex digits
+    /// (the `source` pattern of `Contracts/envelope.schema.json`).
     static func isURIReference(_ text: String) -> Bool {
-        text.count <= 256 && !text.contains(where: { $0.isWhitespace }) && URLComponents(string: text) != nil
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~:/?#@!$&'()*+,;=[]-".utf8)
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, text.count <= 256 else { return false }
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, bytes[i + 1].isHexDigit, bytes[i + 2].isHexDigit else { return false }
+                i += 3
+            } else {
+                guard allowed.contains(bytes[i]) else { return false }
+                i += 1
+            }
+        }
+        return true
     }
 
     static func isEventType(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard text.count <= 128, parts.count >= 3, let last = parts.last, last.hasPrefix("v"), Int(last.dropFirst()) != nil else {
+        guard text.count <= 128, parts.count >= 3, let last = parts.last, last.count >= 2, last.first == "v",
+              last.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) else {
             return false
         }
         return parts.allSatisfy { part in

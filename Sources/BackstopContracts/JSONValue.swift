@@ -45,6 +45,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// The strings of an array of strings (other items are skipped), if this is an array.
+    public var stringArray: [String]? {
+        guard case .array(let items) = self else { return nil }
+        return items.compactMap { if case .string(let s) = $0 { s } else { nil } }
+    }
+
     /// The name of this value's JSON type, for error messages.
     public var typeName: String {
         switch self {

@@ -16,7 +16,7 @@ struct SQLEmbedPlugin: BuildToolPlugin {
         return [
             .buildCommand(
                 displayName: "Embedding \(inputs.count) SQL files in \(target.name)",
-                executable: try context.tool(named: "SQLEmbed").url,
+                executable: try context.tool(named: "FileEmbed").url,
                 arguments: [output.path, "EmbeddedSQL"] + inputs.map(\.path),
                 inputFiles: inputs,
                 outputFiles: [output])

@@ -13,7 +13,7 @@ struct Backstop: AsyncParsableCommand {
             """,
         subcommands: [
             Up.self, Migrate.self, Publish.self, SubscriptionCommand.self, Tail.self, DeadLetterCommand.self,
-            Status.self, Maintain.self, Bench.self,
+            Status.self, Maintain.self, ContractsCommand.self, Bench.self,
         ]
     )
 }

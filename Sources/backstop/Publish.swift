@@ -68,7 +68,9 @@ struct Publish: AsyncParsableCommand {
                 item = .object(object)
             }
             do {
-                events.append(try EnvelopeValidation.parse(item))
+                let event = try EnvelopeValidation.parse(item)
+                try EventCatalogue.standard.validate(event)
+                events.append(event)
             } catch {
                 let prefix = items.count > 1 ? "event \(index): " : ""
                 problems += error.violations.map { "\(prefix)\($0.field.isEmpty ? "(event)" : $0.field): \($0.message)" }

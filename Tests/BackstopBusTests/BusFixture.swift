@@ -21,7 +21,7 @@ struct BusFixture {
 }
 
 /// An alert-like event for tests.
-func event(_ type: String = "cn.backstop.alert.raised.v1", subject: String? = nil, district: String? = "510703001",
+func event(_ type: String = "test.alert.raised.v1", subject: String? = nil, district: String? = "510703001",
            key: String? = nil, source: String = "/orgs/coordinator", n: Int = 0) -> CloudEvent {
     CloudEvent(source: source, type: type, subject: subject, districtCode: district, idempotencyKey: key,
                data: .object(["n": .number(Double(n)), "severity": .string("P2")]))

@@ -171,8 +171,8 @@ struct ConsumeTests {
 
     @Test func consumeAndPublishInOneTransaction() async throws {
         let f = try await BusFixture.make()
-        try await f.bus.createSubscription(.init(name: "in", filter: .init(eventTypes: ["cn.backstop.alert.raised.v1"])))
-        try await f.bus.createSubscription(.init(name: "out", filter: .init(eventTypes: ["cn.backstop.sla.warning.v1"])))
+        try await f.bus.createSubscription(.init(name: "in", filter: .init(eventTypes: ["test.alert.raised.v1"])))
+        try await f.bus.createSubscription(.init(name: "out", filter: .init(eventTypes: ["test.sla.warning.v1"])))
         try await f.bus.publish(event())
         let bus = f.bus
         let input = try #require(try await bus.claim("in").first)
@@ -181,7 +181,7 @@ struct ConsumeTests {
         await #expect(throws: Crash.self) {
             try await bus.transaction { c in
                 try bus.ack(input, in: c)
-                try bus.publish([event("cn.backstop.sla.warning.v1")], in: c)
+                try bus.publish([event("test.sla.warning.v1")], in: c)
                 throw Crash()
             }
         }
@@ -189,7 +189,7 @@ struct ConsumeTests {
         #expect(try await bus.claim("out").isEmpty)
         try await bus.transaction { c in
             try bus.ack(input, in: c)
-            try bus.publish([event("cn.backstop.sla.warning.v1", key: "warn-for-\(input.event.id)")], in: c)
+            try bus.publish([event("test.sla.warning.v1", key: "warn-for-\(input.event.id)")], in: c)
         }
         #expect(try await bus.claim("out").count == 1)
         #expect(try await f.count("SELECT count(*) FROM backstop.deliveries WHERE subscription_id = (SELECT id FROM backstop.subscriptions WHERE name = 'in')") == 0)
@@ -227,7 +227,7 @@ struct ConsumeTests {
 
     @Test func subscriptionsAreCreatedListedChangedAndDeleted() async throws {
         let f = try await BusFixture.make()
-        let created = try await f.bus.createSubscription(.init(name: "dept-health.alerts", filter: .init(eventTypes: ["cn.backstop.alert.raised.v1"], districtPrefix: "510703")))
+        let created = try await f.bus.createSubscription(.init(name: "dept-health.alerts", filter: .init(eventTypes: ["test.alert.raised.v1"], districtPrefix: "510703")))
         #expect(created.spec.filter.districtPrefix == "510703")
         let duplicate = await #expect(throws: BusError.self) { try await f.bus.createSubscription(.init(name: "dept-health.alerts")) }
         #expect(duplicate?.kind == .duplicateSubscription)
@@ -242,7 +242,7 @@ struct ConsumeTests {
         let reordered = await #expect(throws: BusError.self) { try await f.bus.updateSubscription(spec) }
         #expect(reordered?.problems.map(\.field) == ["ordered"])
         #expect(try await f.bus.subscriptions().map(\.name) == ["dept-health.alerts"])
-        try await f.bus.publish(event("cn.backstop.job.offered.v1"))
+        try await f.bus.publish(event("test.job.offered.v1"))
         try await f.bus.deleteSubscription(named: "dept-health.alerts")
         #expect(try await f.bus.subscriptions().isEmpty)
         #expect(try await f.count("SELECT count(*) FROM backstop.deliveries") == 0)

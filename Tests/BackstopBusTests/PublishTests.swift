@@ -10,8 +10,8 @@ struct PublishTests {
     @Test func eventReachesEveryMatchingSubscriptionAndNoOther() async throws {
         let f = try await BusFixture.make()
         try await f.bus.createSubscription(.init(name: "all"))
-        try await f.bus.createSubscription(.init(name: "alerts", filter: .init(eventTypes: ["cn.backstop.alert.raised.v1"])))
-        try await f.bus.createSubscription(.init(name: "jobs", filter: .init(eventTypes: ["cn.backstop.job.offered.v1"])))
+        try await f.bus.createSubscription(.init(name: "alerts", filter: .init(eventTypes: ["test.alert.raised.v1"])))
+        try await f.bus.createSubscription(.init(name: "jobs", filter: .init(eventTypes: ["test.job.offered.v1"])))
         try await f.bus.createSubscription(.init(name: "township", filter: .init(districtPrefix: "510703001")))
         try await f.bus.createSubscription(.init(name: "elsewhere", filter: .init(districtPrefix: "510704")))
 
@@ -100,6 +100,26 @@ struct PublishTests {
         }
         #expect(try await f.count("SELECT count(*) FROM backstop.events") == 0)
         #expect(try await f.count("SELECT count(*) FROM backstop.deliveries") == 0)
+    }
+
+    @Test func catalogueTypesArePublishedOnlyWithPayloadsThatFollowTheirSchema() async throws {
+        let f = try await BusFixture.make()
+        try await f.bus.createSubscription(.init(name: "all"))
+        var bad = CloudEvent(source: "/orgs/coordinator", payload: AlertRaisedV1.sample)
+        bad.data = .object((bad.data.objectValue ?? [:]).merging(["severity": .string("P9")]) { $1 })
+        let error = await #expect(throws: InvalidEvent.self) {
+            try await f.bus.publish([CloudEvent(source: "/orgs/coordinator", payload: AlertRaisedV1.sample), bad])
+        }
+        #expect(error?.violations.map(\.description) == ["/data/severity: must be one of \"P1\", \"P2\", \"P3\", \"P4\""])
+        #expect(error?.index == 1)
+        #expect(try await f.count("SELECT count(*) FROM backstop.events") == 0)
+
+        let good = CloudEvent(source: "/orgs/coordinator", payload: AlertRaisedV1.sample)
+        try await f.bus.publish(good)
+        let delivered = try await f.claim(f.bus, "all")
+        #expect(delivered.count == 1)
+        #expect(try AlertRaisedV1(from: delivered[0].event) == AlertRaisedV1.sample)
+        #expect(delivered[0].event.dataschema == "https://backstop.example/contracts/events/cn.backstop.alert.raised.v1.schema.json")
     }
 }
 

@@ -28,10 +28,10 @@ struct CLI {
         var stderr: String
     }
 
-    func run(_ arguments: [String], stdin: String? = nil) async throws -> Output {
+    func run(_ arguments: [String], stdin: String? = nil, database: Bool = true) async throws -> Output {
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = arguments + ["--database-url", conninfo]
+        process.arguments = arguments + (database ? ["--database-url", conninfo] : [])
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -56,11 +56,11 @@ struct CLI {
 
 @Suite("operator CLI")
 struct CLITests {
-    static let alert = #"{"source":"/orgs/coordinator","type":"cn.backstop.alert.raised.v1","districtcode":"510703","subject":"case-9","data":{"severity":"P2"}}"#
+    static let alert = #"{"source":"/orgs/coordinator","type":"test.alert.raised.v1","districtcode":"510703","subject":"case-9","data":{"severity":"P2"}}"#
 
     @Test func publishThenTailPrintsTheDeliveryAndAcksIt() async throws {
         let cli = try await CLI.make()
-        let created = try await cli.run(["subscription", "create", "alerts", "--type", "cn.backstop.alert.raised.v1", "--district", "5107"])
+        let created = try await cli.run(["subscription", "create", "alerts", "--type", "test.alert.raised.v1", "--district", "5107"])
         #expect(created.status == 0, "\(created.stderr)")
         let published = try await cli.run(["publish", Self.alert])
         #expect(published.status == 0, "\(published.stderr)")
@@ -94,7 +94,7 @@ struct CLITests {
 
     @Test func invalidEventIsRefusedWithEveryProblemAndNothingStored() async throws {
         let cli = try await CLI.make()
-        let bad = try await cli.run(["publish", #"[{"source":"/a","type":"cn.backstop.alert.raised.v1","data":{}},{"source":"not a uri","type":"Alert","data":[1]}]"#])
+        let bad = try await cli.run(["publish", #"[{"source":"/a","type":"test.alert.raised.v1","data":{}},{"source":"not a uri","type":"Alert","data":[1]}]"#])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("event 1: /source"))
         #expect(bad.stderr.contains("event 1: /type"))
@@ -103,6 +103,41 @@ struct CLITests {
         let notJSON = try await cli.run(["publish", "{oops"])
         #expect(notJSON.status != 0)
         #expect(notJSON.stderr.contains("not valid JSON"))
+    }
+
+    @Test func payloadBreakingItsSchemaIsRefusedWithPointersAndNothingStored() async throws {
+        let cli = try await CLI.make()
+        let data = #"{"alert_id":"not-a-uuid","by_org":"dept-health","role":"boss","acknowledged_at":"2026-11-03T09:40:00Z","extra":1}"#
+        let bad = try await cli.run(["publish", #"{"source":"/orgs/dept-health","type":"cn.backstop.alert.acknowledged.v1","data":"# + data + "}"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("/data/alert_id: must be a UUID"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("/data/role: must be one of"))
+        #expect(bad.stderr.contains("/data/extra: is not a known property"))
+        let unknown = try await cli.run(["publish", #"{"source":"/orgs/dept-health","type":"cn.backstop.alert.acknowleged.v1","data":{}}"#])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("/type: cn.backstop.alert.acknowleged.v1 is not in the event catalogue"))
+        #expect(try await cli.count("SELECT count(*) FROM backstop.events") == 0)
+        let good = #"{"alert_id":"0193a1f2-7c4e-7d3a-9b1e-2f4c6a8d0e12","by_org":"dept-health","role":"lead","acknowledged_at":"2026-11-03T09:40:00Z"}"#
+        let published = try await cli.run(["publish", #"{"source":"/orgs/dept-health","type":"cn.backstop.alert.acknowledged.v1","data":"# + good + "}"])
+        #expect(published.status == 0, "\(published.stderr)")
+        #expect(try await cli.count("SELECT count(*) FROM backstop.events") == 1)
+    }
+
+    @Test func contractsValidateChecksFilesWithoutPublishing() async throws {
+        let cli = try await CLI.make()
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Contracts/examples/cn.backstop.job.offered.v1")
+        let valid = examples.appendingPathComponent("valid/full.json").path
+        let ok = try await cli.run(["contracts", "validate", valid], database: false)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("valid cn.backstop.job.offered.v1"))
+        let invalid = try FileManager.default.contentsOfDirectory(atPath: examples.appendingPathComponent("invalid").path).sorted()
+        let paths = invalid.map { examples.appendingPathComponent("invalid/\($0)").path }
+        let bad = try await cli.run(["contracts", "validate", valid] + paths, database: false)
+        #expect(bad.status != 0)
+        #expect(bad.stdout.components(separatedBy: ": invalid").count - 1 == paths.count)
+        #expect(bad.stderr.contains("\(paths.count) of \(paths.count + 1) events are invalid"))
+        #expect(try await cli.count("SELECT count(*) FROM backstop.events") == 0)
     }
 
     @Test(arguments: [

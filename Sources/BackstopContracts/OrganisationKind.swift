@@ -1,0 +1,51 @@
+/// The kinds of organisation that take part on the bus (domain brief §6.1 `org_type`).
+public enum OrganisationKind: String, Sendable, Codable, CaseIterable, Comparable {
+    /// A county government department (civil affairs, medical insurance, human resources, …).
+    case department
+    /// A township government.
+    case township
+    /// A village committee.
+    case village
+    /// An enterprise offering jobs or support.
+    case enterprise
+    /// A farmers' cooperative offering industry support.
+    case cooperative
+    /// A social organisation (NGO, charity) pledging donations.
+    case socialOrg = "social_org"
+    /// An insurer running anti-poverty insurance (防贫保).
+    case insurer
+    /// Backstop's coordinator: owns obligations, deadlines and escalations.
+    case coordinator
+    /// An oversight office reviewing response times.
+    case oversight
+
+    public static func < (a: Self, b: Self) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// Personal-information class of an event type (PIPL Art. 28), lowest first.
+public enum Sensitivity: String, Sendable, Codable, CaseIterable, Comparable {
+    /// May be shown to anyone.
+    case `public`
+    /// Internal to the organisations on the bus; no personal information.
+    case `internal`
+    /// Carries pseudonymous personal information (`household_ref`).
+    case personal
+    /// Carries sensitive personal information (health, hardship); every read is audit-logged.
+    case sensitive
+
+    public static func < (a: Self, b: Self) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The lawful purposes data on the bus is processed for; used for access checks.
+public enum Purpose: String, Sendable, Codable, CaseIterable {
+    /// Finding households at risk.
+    case monitoring
+    /// Helping households.
+    case assistance
+    /// Reviewing how the parties respond.
+    case oversight
+}
