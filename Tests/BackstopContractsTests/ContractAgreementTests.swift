@@ -46,6 +46,16 @@ struct ContractAgreementTests {
         }
     }
 
+    @Test func readersTolerateFieldsFromANewerMinorVersion() throws {
+        var data = try #require(JobOfferedV1.sample.json.objectValue)
+        data["shift_pattern"] = .string("two_shifts")  // added by a newer producer
+        var event = CloudEvent(source: "/orgs/ent-lvyuan-foods", payload: JobOfferedV1.sample)
+        event.data = .object(data)
+        #expect(try JobOfferedV1(from: event) == JobOfferedV1.sample)
+        // Publishing it against the older schema is refused, naming the field.
+        #expect(EventCatalogue.standard.contract(for: JobOfferedV1.eventType)?.violations(of: event).map(\.field) == ["/data/shift_pattern"])
+    }
+
     @Test func samplesTheSwiftCodeEmitsPassTheIndependentValidator() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("backstop-samples-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
