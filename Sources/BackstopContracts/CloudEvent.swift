@@ -46,9 +46,9 @@ public struct CloudEvent: Sendable, Hashable {
     /// The payload; Backstop requires a JSON object.
     public var data: JSONValue
 
-    /// Creates an event; `id` defaults to a new UUID.
+    /// Creates an event; `id` defaults to a new time-ordered UUID (version 7, ``EventID``).
     public init(
-        id: String = UUID().uuidString.lowercased(), source: String, type: String, time: Date? = nil,
+        id: String = EventID.make(), source: String, type: String, time: Date? = nil,
         subject: String? = nil, dataschema: String? = nil, districtCode: String? = nil,
         correlationID: String? = nil, causationID: String? = nil, sensitivity: String? = nil,
         purpose: String? = nil, idempotencyKey: String? = nil, extensions: [String: JSONValue] = [:],

@@ -85,7 +85,7 @@ public enum EnvelopeValidation {
         if let specversion, specversion != "1.0" {
             problems.append(ContractViolation(field: "/specversion", message: "must be \"1.0\" (CloudEvents 1.0)"))
         }
-        if let id, id.count > 128 { problems.append(ContractViolation(field: "/id", message: "must be at most 128 characters")) }
+        if let id, longer(id, than: 128) { problems.append(ContractViolation(field: "/id", message: "must be at most 128 characters")) }
         if let source, !isURIReference(source) {
             problems.append(ContractViolation(field: "/source", message: "must be a URI reference such as /orgs/dept-health"))
         }
@@ -100,7 +100,7 @@ public enum EnvelopeValidation {
         if let contentType, contentType != "application/json" {
             problems.append(ContractViolation(field: "/datacontenttype", message: "must be application/json"))
         }
-        if let subject, subject.count > 200 { problems.append(ContractViolation(field: "/subject", message: "must be at most 200 characters")) }
+        if let subject, longer(subject, than: 200) { problems.append(ContractViolation(field: "/subject", message: "must be at most 200 characters")) }
         if let district, !isDistrictCode(district) {
             problems.append(ContractViolation(field: "/districtcode", message: "must be a national division code of 6, 9 or 12 digits"))
         }
@@ -110,10 +110,10 @@ public enum EnvelopeValidation {
         if let purpose, !purposes.contains(purpose) {
             problems.append(ContractViolation(field: "/purpose", message: "must be one of \(purposes.sorted().joined(separator: ", "))"))
         }
-        if let dataschema, dataschema.count > 512 { problems.append(ContractViolation(field: "/dataschema", message: "must be at most 512 characters")) }
-        if let correlation, correlation.count > 200 { problems.append(ContractViolation(field: "/correlationid", message: "must be at most 200 characters")) }
-        if let causation, causation.count > 200 { problems.append(ContractViolation(field: "/causationid", message: "must be at most 200 characters")) }
-        if let key, key.count > 200 { problems.append(ContractViolation(field: "/idempotencykey", message: "must be at most 200 characters")) }
+        if let dataschema, longer(dataschema, than: 512) { problems.append(ContractViolation(field: "/dataschema", message: "must be at most 512 characters")) }
+        if let correlation, longer(correlation, than: 200) { problems.append(ContractViolation(field: "/correlationid", message: "must be at most 200 characters")) }
+        if let causation, longer(causation, than: 200) { problems.append(ContractViolation(field: "/causationid", message: "must be at most 200 characters")) }
+        if let key, longer(key, than: 200) { problems.append(ContractViolation(field: "/idempotencykey", message: "must be at most 200 characters")) }
         var payload = JSONValue.object([:])
         switch object["data"] {
         case nil: problems.append(ContractViolation(field: "/data", message: "is required"))
@@ -150,38 +150,59 @@ public enum EnvelopeValidation {
     /// A URI reference without whitespace: RFC 3986 characters, `%` only before two hex digits
     /// (the `source` pattern of `Contracts/envelope.schema.json`).
     static func isURIReference(_ text: String) -> Bool {
-        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~:/?#@!$&'()*+,;=[]-".utf8)
-        let bytes = Array(text.utf8)
-        guard !bytes.isEmpty, text.count <= 256 else { return false }
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%") {
-                guard i + 2 < bytes.count, bytes[i + 1].isHexDigit, bytes[i + 2].isHexDigit else { return false }
-                i += 3
-            } else {
-                guard allowed.contains(bytes[i]) else { return false }
-                i += 1
+        var text = text
+        return text.withUTF8 { bytes in
+            guard !bytes.isEmpty, bytes.count <= 256 else { return false }
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == UInt8(ascii: "%") {
+                    guard i + 2 < bytes.count, bytes[i + 1].isHexDigit, bytes[i + 2].isHexDigit else { return false }
+                    i += 3
+                } else {
+                    guard uriCharacters[Int(bytes[i])] else { return false }
+                    i += 1
+                }
             }
+            return true
         }
-        return true
     }
 
+    /// The characters a URI reference may hold besides `%`-escapes, as a lookup table by byte.
+    private static let uriCharacters: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~:/?#@!$&'()*+,;=[]-".utf8 { table[Int(byte)] = true }
+        return table
+    }()
+
+    /// Lowercase dotted words (a–z, 0–9, `_`, `-`), at least three, the last `v<digits>`.
     static func isEventType(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard text.count <= 128, parts.count >= 3, let last = parts.last, last.count >= 2, last.first == "v",
-              last.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            return false
+        let bytes = Array(text.utf8)
+        guard bytes.count <= 128 else { return false }
+        var words = 0, wordStart = 0
+        for (i, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: ".") {
+                if i == wordStart { return false }
+                words += 1
+                wordStart = i + 1
+            } else if !(byte.isLowercaseLetter || byte.isDigit || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")) {
+                return false
+            }
         }
-        return parts.allSatisfy { part in
-            !part.isEmpty && part.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" || $0 == "-" }
-        }
+        let last = bytes[wordStart...]
+        guard words >= 2, last.count >= 2, last.first == UInt8(ascii: "v") else { return false }
+        return last.dropFirst().allSatisfy(\.isDigit)
     }
 
     static func isDistrictCode(_ text: String) -> Bool {
-        [6, 9, 12].contains(text.count) && text.allSatisfy { $0.isASCII && $0.isNumber }
+        [6, 9, 12].contains(text.utf8.count) && text.utf8.allSatisfy(\.isDigit)
+    }
+
+    /// More than `limit` characters, counted as Unicode code points like JSON Schema's `maxLength`.
+    static func longer(_ text: String, than limit: Int) -> Bool {
+        text.utf8.count > limit && text.unicodeScalars.count > limit
     }
 
     static func isExtensionName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 20 && name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber) }
+        (1...20).contains(name.utf8.count) && name.utf8.allSatisfy { $0.isLowercaseLetter || $0.isDigit }
     }
 }

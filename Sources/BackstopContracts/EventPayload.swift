@@ -45,7 +45,7 @@ extension EventPayload {
 
 extension CloudEvent {
     /// An event carrying a typed payload; `type` and `dataschema` come from the payload's contract.
-    public init(id: String = UUID().uuidString.lowercased(), source: String, payload: some EventPayload, time: Date? = Date(),
+    public init(id: String = EventID.make(), source: String, payload: some EventPayload, time: Date? = Date(),
                 subject: String? = nil, districtCode: String? = nil, correlationID: String? = nil,
                 causationID: String? = nil, idempotencyKey: String? = nil) {
         let eventType = Swift.type(of: payload).eventType

@@ -277,7 +277,9 @@ enum StringFormat: String, Sendable {
 }
 
 extension UInt8 {
-    var isHexDigit: Bool { (48...57).contains(self) || (97...102).contains(self) || (65...70).contains(self) }
+    var isHexDigit: Bool { isDigit || (97...102).contains(self) || (65...70).contains(self) }
+    var isDigit: Bool { (48...57).contains(self) }
+    var isLowercaseLetter: Bool { (97...122).contains(self) }
 }
 
 /// A compiled `pattern` (ECMA-262 regular expressions as JSON Schema specifies; the subset shared

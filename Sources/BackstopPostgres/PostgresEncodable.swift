@@ -66,18 +66,32 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
 extension Array: PostgresEncodable where Element: PostgresEncodable {
     /// An array literal (`{"a","b",NULL}`); every element is quoted, so any text is safe.
     public var postgresText: String? {
-        var out = "{"
-        for (index, element) in enumerated() {
-            if index > 0 { out += "," }
-            guard let text = element.postgresText else { out += "NULL"; continue }
-            out += "\""
-            for ch in text.unicodeScalars {
-                if ch == "\"" || ch == "\\" { out += "\\" }
-                out.unicodeScalars.append(ch)
-            }
-            out += "\""
+        // Built as bytes: arrays of whole event envelopes are bound on every publish.
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        var texts: [String?] = []
+        texts.reserveCapacity(count)
+        var size = 2
+        for element in self {
+            let text = element.postgresText
+            size += (text?.utf8.count ?? 4) + 3
+            texts.append(text)
         }
-        return out + "}"
+        out.reserveCapacity(size + size / 16)
+        for (index, text) in texts.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            guard let text else {
+                out.append(contentsOf: "NULL".utf8)
+                continue
+            }
+            out.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -63,7 +63,7 @@ struct Publish: AsyncParsableCommand {
         for (index, item) in items.enumerated() {
             var item = item
             if case .object(var object) = item {
-                if object["id"] == nil { object["id"] = .string(UUID().uuidString.lowercased()) }
+                if object["id"] == nil { object["id"] = .string(EventID.make()) }
                 if object["specversion"] == nil { object["specversion"] = .string("1.0") }
                 item = .object(object)
             }

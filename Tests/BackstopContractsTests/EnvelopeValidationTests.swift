@@ -146,3 +146,21 @@ struct EnvelopeValidationTests {
         #expect(error?.violations.count == 3)
     }
 }
+
+@Suite("event ids")
+struct EventIDTests {
+    @Test func idsAreVersion7UUIDsOrderedByTime() throws {
+        let early = EventID.make(at: Date(timeIntervalSince1970: 1_700_000_000))
+        let late = EventID.make(at: Date(timeIntervalSince1970: 1_700_000_001))
+        let uuid = try JSONSchema(.object(["type": .string("string"), "format": .string("uuid")]))
+        for id in [early, late] {
+            #expect(uuid.accepts(.string(id)), "\(id)")
+            #expect(Array(id)[14] == "7", "version nibble")
+            #expect("89ab".contains(Array(id)[19]), "variant bits")
+        }
+        #expect(early < late)
+        #expect(early.hasPrefix("018bcfe5-6800"))  // 1_700_000_000_000 ms = 0x018bcfe56800
+        let many = Set((0..<1000).map { _ in EventID.make() })
+        #expect(many.count == 1000)
+    }
+}
