@@ -22,7 +22,7 @@ public actor Connection {
         set { box.pointer = newValue }
     }
     private nonisolated let canceller = Canceller()
-    private var prepared: Set<String> = []
+    private var prepared: [String: PreparedStatement] = [:]
     private let logger: Logger
     private let brokenFlag = AtomicFlag()
     private var onNotification: (@Sendable (PostgresNotification) -> Void)?
@@ -117,12 +117,25 @@ public actor Connection {
     }
 
     /// Runs the statement prepared under `name`, preparing it first if this connection has not yet.
+    ///
+    /// A prepared statement's plan reflects the table sizes and statistics of the moment it was
+    /// prepared; a plan made while a queue table was empty can be badly wrong once it holds
+    /// thousands of rows. So each statement is prepared again after 32, 256 and 2048 executions and
+    /// then once a minute (``PreparedStatement``).
     @discardableResult
     public func executePrepared(_ name: String, _ sql: String, _ parameters: [any PostgresEncodable] = []) throws(PostgresError) -> QueryResult {
         let conn = try liveHandle()
-        if !prepared.contains(name) {
+        let now = ContinuousClock.now
+        if let statement = prepared[name], !statement.isDue(at: now) {
+            prepared[name]!.executions += 1
+        } else {
+            var generation = 0
+            if let old = prepared.removeValue(forKey: name) {
+                _ = try consume(PQexec(conn, "DEALLOCATE \(Self.quoteIdentifier(name))"))
+                generation = old.generation + 1
+            }
             _ = try consume(PQprepare(conn, name, sql, 0, nil))
-            prepared.insert(name)
+            prepared[name] = PreparedStatement(preparedAt: now, executions: 1, generation: generation)
         }
         let texts = parameters.map { $0.postgresText }
         let result = Self.withCStrings(texts) { pointers in

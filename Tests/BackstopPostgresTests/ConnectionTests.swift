@@ -1,4 +1,4 @@
-import BackstopPostgres
+@testable import BackstopPostgres
 import BackstopTesting
 import Foundation
 import Testing
@@ -77,6 +77,37 @@ struct ConnectionTests {
         let count = try await conn.query("SELECT count(*) FROM pg_prepared_statements WHERE name = 'add_one'")
         #expect(try count.first?.decode(Int.self, at: 0) == 1)
         await conn.close()
+    }
+
+    @Test func preparedStatementsArePlannedAgainOnceTheTableHasGrown() async throws {
+        let conn = try await Connection.connect(try await TestCluster.emptyDatabase())
+        try await conn.query("CREATE TABLE items (owner int, n int, at int, PRIMARY KEY (owner, n))")
+        try await conn.query("CREATE INDEX items_by_time ON items (owner, at, n)")
+        try await conn.query("SET plan_cache_mode = force_generic_plan")
+        let take = "SELECT count(*) FROM items WHERE owner = $1 AND n = ANY ($2::int[])"
+        try await conn.query(prepared: "take", take, [1, [1, 2]])
+        let preparedAt = try await conn.query("SELECT prepare_time::text FROM pg_prepared_statements WHERE name = 'take'").first!.decode(String.self, at: 0)
+        try await conn.query("INSERT INTO items SELECT 1, g, g FROM generate_series(1, 20000) g")
+        try await conn.query("ANALYZE items")
+        for _ in 0..<32 { try await conn.query(prepared: "take", take, [1, [1, 2]]) }  // the 33rd prepares again
+        let rows = try await conn.query("SELECT prepare_time::text, generic_plans FROM pg_prepared_statements WHERE name = 'take'")
+        #expect(rows.count == 1)
+        #expect(try rows.first!.decode(String.self, at: 0) != preparedAt, "prepared again after 32 executions")
+        #expect(try rows.first!.decode(Int.self, at: 1) == 1, "one execution with the new plan so far")
+        await conn.close()
+    }
+
+    @Test func preparedStatementScheduleFollowsExecutionsThenAge() {
+        let start = ContinuousClock.now
+        var statement = PreparedStatement(preparedAt: start, executions: 31, generation: 0)
+        #expect(!statement.isDue(at: start))
+        statement.executions = 32
+        #expect(statement.isDue(at: start))
+        statement = PreparedStatement(preparedAt: start, executions: 2047, generation: 2)
+        #expect(!statement.isDue(at: start + .seconds(59)))
+        #expect(statement.isDue(at: start + .seconds(60)))
+        statement = PreparedStatement(preparedAt: start, executions: 1_000_000, generation: 3)
+        #expect(!statement.isDue(at: start + .seconds(1)), "after the third time only age counts")
     }
 
     @Test func cancellingTheTaskCancelsTheStatement() async throws {
