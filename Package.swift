@@ -37,6 +37,17 @@ let package = Package(
         .target(name: "BackstopContracts", swiftSettings: strict, plugins: ["ContractsEmbedPlugin"]),
         .target(name: "BackstopContractsCodegen", dependencies: ["BackstopContracts"], swiftSettings: strict),
         .target(
+            name: "BackstopCoordinator",
+            dependencies: [
+                "BackstopBus", "BackstopContracts", "BackstopPostgres",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["SQL", "Migrations"],
+            swiftSettings: strict,
+            plugins: ["SQLEmbedPlugin"]
+        ),
+        .target(
             name: "BackstopBus",
             dependencies: [
                 "BackstopPostgres", "BackstopContracts",
@@ -68,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen",
+                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,6 +88,11 @@ let package = Package(
         .testTarget(
             name: "BackstopPostgresTests",
             dependencies: ["BackstopPostgres", "BackstopTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BackstopCoordinatorTests",
+            dependencies: ["BackstopCoordinator", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -25,9 +25,15 @@ public struct Migration: Sendable, Hashable {
     /// `NNNN_name`, as the file is called.
     public var fileName: String { "\(Self.label(version))_\(name)" }
 
-    /// Every migration shipped with Backstop, ordered by version.
+    /// Every migration shipped with the bus, ordered by version.
     public static func bundled() throws -> [Migration] {
-        try EmbeddedSQL.files.filter { $0.key.hasPrefix("Migrations/") }.map { key, sql in
+        try parse(files: EmbeddedSQL.files)
+    }
+
+    /// The migrations among embedded files keyed `Migrations/NNNN_name.sql`, ordered by version
+    /// (other modules ship their own tables this way; their versions start at 1000).
+    public static func parse(files: [String: String]) throws -> [Migration] {
+        try files.filter { $0.key.hasPrefix("Migrations/") }.map { key, sql in
             let file = String(key.dropFirst("Migrations/".count))
             guard let underscore = file.firstIndex(of: "_"), let version = Int(file[..<underscore]), file.hasSuffix(".sql") else {
                 throw MigrationError("migration file \(file) must be named NNNN_name.sql")

@@ -13,7 +13,8 @@ struct Backstop: AsyncParsableCommand {
             """,
         subcommands: [
             Up.self, Migrate.self, Publish.self, SubscriptionCommand.self, Tail.self, DeadLetterCommand.self,
-            Status.self, Maintain.self, ContractsCommand.self, Bench.self,
+            Status.self, Maintain.self, ContractsCommand.self, RulesCommand.self, CoordinatorCommand.self, ObligationsCommand.self,
+            CaseCommand.self, Bench.self,
         ]
     )
 }

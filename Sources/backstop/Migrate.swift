@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackstopBus
+import BackstopCoordinator
 import BackstopPostgres
 
 /// `backstop migrate`: apply pending schema migrations.
@@ -13,7 +14,7 @@ struct Migrate: AsyncParsableCommand {
         let db = try await database.open()
         do {
             let connection = try await Connection.connect(db.conninfo)
-            let applied = try await Migrator(logger: CLILog.logger).migrate(connection)
+            let applied = try await Migrator(migrations: try CoordinatorSchema.allMigrations(), logger: CLILog.logger).migrate(connection)
             await connection.close()
             emit(applied.isEmpty ? "schema is current" : "applied migrations \(applied.map { Migration.label($0) }.joined(separator: ", "))")
         } catch {

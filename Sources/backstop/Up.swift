@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackstopBus
+import BackstopCoordinator
 import BackstopPostgres
 import Dispatch
 import Foundation
@@ -44,7 +45,7 @@ struct Up: AsyncParsableCommand {
         }
         let migrator = try await Connection.connect(conninfo)
         let applied: [Int]
-        do { applied = try await Migrator(logger: CLILog.logger).migrate(migrator) } catch {
+        do { applied = try await Migrator(migrations: try CoordinatorSchema.allMigrations(), logger: CLILog.logger).migrate(migrator) } catch {
             await migrator.close()
             await cluster?.stop()
             throw error

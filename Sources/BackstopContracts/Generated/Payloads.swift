@@ -494,6 +494,76 @@ public struct AssistancePlanCreatedV1: EventPayload {
     public static let sample = AssistancePlanCreatedV1(ableToWork: true, caseId: "01a1e869-a4c0-7332-91be-4e72313bfaf5", householdRef: "hh-3f2a9c1d5e7b4a608d1c2e3f4a5b6c7d", measuresPlanned: [AssistancePlanCreatedV1.MeasuresPlanned(category: .medical, needBand: .large, ownerOrg: "dept-medical-insurance", targetDate: "2026-12-15"), AssistancePlanCreatedV1.MeasuresPlanned(category: .socialProtection, needBand: .medium, ownerOrg: "dept-civil-affairs", targetDate: "2026-12-31"), AssistancePlanCreatedV1.MeasuresPlanned(category: .employment, needBand: .small, ownerOrg: "dept-hrss", targetDate: "2027-03-31")], planId: "01a20c23-c300-7550-9988-2d344a4dc8fc")
 }
 
+/// Case closure refused. The coordinator refused a cn.backstop.case.closed.v1 event because the
+/// closure rules do not hold: the publisher is not the case's lead, obligations on the case are
+/// still open and not waived, the case is unknown, or it is already closed. The refused closure has
+/// no effect: the case stays open (an already closed case keeps its earlier closure). Published by
+/// the coordinator only; the organisation that tried to close and the others on the case learn that
+/// assistance and follow-up go on, and oversight counts refused closures. Internal: no household
+/// identity; case_id links to the case.
+public struct CaseCloseRefusedV1: EventPayload {
+    public static let eventType = "cn.backstop.case.close_refused.v1"
+
+    /// Closing organisation. The organisation that tried to close the case: closed_by of the refused
+    /// event.
+    public var byOrg: String
+    /// Case. The case the refused closure named (case_id of the refused cn.backstop.case.closed.v1
+    /// event).
+    public var caseId: String
+    /// Refused closure event. CloudEvents id of the refused cn.backstop.case.closed.v1 event (the
+    /// envelope's causationid carries the same value). Subscribers that already saw that event must
+    /// treat the closure as void.
+    public var closeEventId: String
+    /// Open obligations. The obligations on the case that were still open and not waived when the
+    /// closure was refused (obligation_id of cn.backstop.obligation.opened.v1), at most 50. Required,
+    /// with at least one item, when reason_code is open_obligations. The lead fulfils them, or lists
+    /// those the closure makes moot in waived_obligations of a new closure.
+    public var openObligationIds: [String]?
+    /// Reason. Which closure rule does not hold: not_case_lead = by_org is not the case's lead
+    /// organisation, and only the lead publishes a closure; open_obligations = obligations on the case
+    /// are still open and were not listed in the closure's waived_obligations (they are listed in
+    /// open_obligation_ids, then required); unknown_case = no case with this case_id is known on the
+    /// bus; already_closed = the case was already closed by an earlier cn.backstop.case.closed.v1
+    /// event, which stands.
+    public var reasonCode: ReasonCode
+    /// Refused at. When the coordinator refused the closure (business time).
+    public var refusedAt: String
+
+    public init(byOrg: String, caseId: String, closeEventId: String, openObligationIds: [String]? = nil, reasonCode: ReasonCode, refusedAt: String) {
+        self.byOrg = byOrg
+        self.caseId = caseId
+        self.closeEventId = closeEventId
+        self.openObligationIds = openObligationIds
+        self.reasonCode = reasonCode
+        self.refusedAt = refusedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case byOrg = "by_org"
+        case caseId = "case_id"
+        case closeEventId = "close_event_id"
+        case openObligationIds = "open_obligation_ids"
+        case reasonCode = "reason_code"
+        case refusedAt = "refused_at"
+    }
+
+    /// Reason. Which closure rule does not hold: not_case_lead = by_org is not the case's lead
+    /// organisation, and only the lead publishes a closure; open_obligations = obligations on the case
+    /// are still open and were not listed in the closure's waived_obligations (they are listed in
+    /// open_obligation_ids, then required); unknown_case = no case with this case_id is known on the
+    /// bus; already_closed = the case was already closed by an earlier cn.backstop.case.closed.v1
+    /// event, which stands.
+    public enum ReasonCode: String, Codable, Sendable, CaseIterable {
+        case notCaseLead = "not_case_lead"
+        case openObligations = "open_obligations"
+        case unknownCase = "unknown_case"
+        case alreadyClosed = "already_closed"
+    }
+
+    /// The schema's example payload.
+    public static let sample = CaseCloseRefusedV1(byOrg: "dept-rural-revitalisation", caseId: "019d751e-1900-7301-9ebc-f12b624c7435", closeEventId: "01a278bb-bfe0-76c6-aa8c-f7f7aaa9a45e", openObligationIds: ["01a22f1d-9e80-7483-9463-52c03bf52edf", "01a1f78a-5300-7cf2-b3da-ca52423af258"], reasonCode: .openObligations, refusedAt: "2026-12-15T16:05:30+08:00")
+}
+
 /// Case closed (risk eliminated). The county approved the elimination of a household's risk and its
 /// case is closed (风险消除; labelled risk eliminated in the national system). Published by the case's
 /// lead department; the organisations assisting the household stop new measures except the
@@ -2353,6 +2423,168 @@ public struct ObligationDueSoonV1: EventPayload {
     public static let sample = ObligationDueSoonV1(dueAt: "2026-11-04T16:15:00+08:00", level: "L1", obligationId: "01a1a079-cfa0-7c80-9f93-de280f15d47f", ownerOrg: "dept-medical-insurance", remainingSeconds: 21600, ruleId: "D5", warnedAt: "2026-11-04T10:15:00+08:00")
 }
 
+/// Obligation extension decided. The coordinator office, or oversight, granted or refused a request
+/// for more time on an obligation (cn.backstop.obligation.extension_requested.v1). A grant replaces
+/// the obligation's due time with new_due_at, and the L1 reminder and the L2 breach (domain brief
+/// 8.1) are computed from it; a refusal leaves the due time in force, so passing it leads to
+/// cn.backstop.obligation.breached.v1. Published by the coordinator or oversight; the owner and
+/// every organisation following the obligation learn the deadline in force, and oversight computes
+/// the extension rate. Internal: no household identity.
+public struct ObligationExtensionDecidedV1: EventPayload {
+    public static let eventType = "cn.backstop.obligation.extension_decided.v1"
+
+    /// Decided at. When the request was decided (business time).
+    public var decidedAt: String
+    /// Decided by. The organisation that decided: the coordinator office (coordinator), or an oversight
+    /// body where the province's rules give it that role.
+    public var decidedBy: String
+    /// Decision. granted = the obligation gets more time and new_due_at (then required) becomes its due
+    /// time; refused = the due time in force stands.
+    public var decision: Decision
+    /// New due time. The obligation's due time after the grant; it replaces due_at of
+    /// cn.backstop.obligation.opened.v1, and the L1 reminder and the L2 breach are computed from it.
+    /// Usually the requested_due_at of the request, but the decider may grant less time. Required when
+    /// decision is granted; absent when refused.
+    public var newDueAt: String?
+    /// Obligation. The obligation the request is about, copied from the request (obligation_id of
+    /// cn.backstop.obligation.opened.v1).
+    public var obligationId: String
+    /// Reason. Ground of the decision: justified = the requester's reasons hold (granted);
+    /// requested_after_due_time = the request was lodged at or after the due time in force, and an
+    /// extension must be requested before expiry (domain brief §7) (refused); not_justified = the
+    /// reasons do not warrant more time (refused); limit_reached = the obligation has already had the
+    /// extensions the province's rules allow (refused); other = any other ground.
+    public var reasonCode: ReasonCode
+    /// Request. The extension request decided (request_id of
+    /// cn.backstop.obligation.extension_requested.v1).
+    public var requestId: String
+
+    public init(decidedAt: String, decidedBy: String, decision: Decision, newDueAt: String? = nil, obligationId: String, reasonCode: ReasonCode, requestId: String) {
+        self.decidedAt = decidedAt
+        self.decidedBy = decidedBy
+        self.decision = decision
+        self.newDueAt = newDueAt
+        self.obligationId = obligationId
+        self.reasonCode = reasonCode
+        self.requestId = requestId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case decidedAt = "decided_at"
+        case decidedBy = "decided_by"
+        case decision = "decision"
+        case newDueAt = "new_due_at"
+        case obligationId = "obligation_id"
+        case reasonCode = "reason_code"
+        case requestId = "request_id"
+    }
+
+    /// Decision. granted = the obligation gets more time and new_due_at (then required) becomes its due
+    /// time; refused = the due time in force stands.
+    public enum Decision: String, Codable, Sendable, CaseIterable {
+        case granted
+        case refused
+    }
+    /// Reason. Ground of the decision: justified = the requester's reasons hold (granted);
+    /// requested_after_due_time = the request was lodged at or after the due time in force, and an
+    /// extension must be requested before expiry (domain brief §7) (refused); not_justified = the
+    /// reasons do not warrant more time (refused); limit_reached = the obligation has already had the
+    /// extensions the province's rules allow (refused); other = any other ground.
+    public enum ReasonCode: String, Codable, Sendable, CaseIterable {
+        case justified
+        case requestedAfterDueTime = "requested_after_due_time"
+        case notJustified = "not_justified"
+        case limitReached = "limit_reached"
+        case other
+    }
+
+    /// The schema's example payload.
+    public static let sample = ObligationExtensionDecidedV1(decidedAt: "2026-11-18T09:15:00+08:00", decidedBy: "coordinator", decision: .granted, newDueAt: "2026-11-27T11:30:00+08:00", obligationId: "01a1aee7-f6c0-74cd-97eb-bd74370a828a", reasonCode: .justified, requestId: "01a1e756-fc40-7771-983e-3a62376c73aa")
+}
+
+/// Obligation extension requested. The owner of an open obligation asked for more time (申请延期)
+/// before its due time: an extension must be requested before expiry, and the clock moves only for
+/// an approved extension or while waiting on the household (domain brief §7). Published by the
+/// owning department, township, village, enterprise, cooperative, social organisation or insurer;
+/// the coordinator office (or oversight) answers with cn.backstop.obligation.extension_decided.v1,
+/// and until then the due time in force still counts. Oversight computes the extension rate from it
+/// (domain brief 8.2). Internal: no household identity; the optional note must not contain personal
+/// data.
+public struct ObligationExtensionRequestedV1: EventPayload {
+    public static let eventType = "cn.backstop.obligation.extension_requested.v1"
+
+    /// Requesting owner. The organisation asking for more time: the obligation's owner (owner_org of
+    /// cn.backstop.obligation.opened.v1). Only the owner may ask.
+    public var byOrg: String
+    /// Note. Short explanation, at most 500 characters: required when reason_code is other, optional
+    /// otherwise. Must not contain personal data: no names, ID, phone or bank-account numbers,
+    /// addresses or health details. Refer to the household only through the obligation.
+    public var note: String?
+    /// Obligation. The obligation more time is asked for (obligation_id of
+    /// cn.backstop.obligation.opened.v1). It must still be open.
+    public var obligationId: String
+    /// Reason. Why more time is needed: waiting_on_household = the action waits on the household (e.g.
+    /// unreachable, or the signed authorisation or documents are still outstanding);
+    /// needs_other_department = the action needs input from another organisation first (e.g. a
+    /// housing-safety appraisal); data_check_pending = the result of a data cross-check (assets,
+    /// income, registrations) is still awaited; force_majeure = a disaster, emergency or similar event
+    /// stops the work; workload = the owner cannot act in time with the staff it has (e.g. during a
+    /// concentrated sweep); other = explained in note (then required). A code only: never a description
+    /// of the household's situation.
+    public var reasonCode: ReasonCode
+    /// Request. Id of this extension request, assigned by the requesting organisation; the decision
+    /// (cn.backstop.obligation.extension_decided.v1) refers to it.
+    public var requestId: String
+    /// Requested at. When the owner lodged the request (business time). It must be before the due time
+    /// in force: a request lodged at or after it is refused with reason requested_after_due_time
+    /// (domain brief §7, "extension must be requested before expiry").
+    public var requestedAt: String
+    /// Requested due time. The new due time asked for, later than the due time in force. The decision
+    /// may grant it, grant less time, or refuse; until a grant, the due time in force still counts and
+    /// the L1 and L2 reminders run on it.
+    public var requestedDueAt: String
+
+    public init(byOrg: String, note: String? = nil, obligationId: String, reasonCode: ReasonCode, requestId: String, requestedAt: String, requestedDueAt: String) {
+        self.byOrg = byOrg
+        self.note = note
+        self.obligationId = obligationId
+        self.reasonCode = reasonCode
+        self.requestId = requestId
+        self.requestedAt = requestedAt
+        self.requestedDueAt = requestedDueAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case byOrg = "by_org"
+        case note = "note"
+        case obligationId = "obligation_id"
+        case reasonCode = "reason_code"
+        case requestId = "request_id"
+        case requestedAt = "requested_at"
+        case requestedDueAt = "requested_due_at"
+    }
+
+    /// Reason. Why more time is needed: waiting_on_household = the action waits on the household (e.g.
+    /// unreachable, or the signed authorisation or documents are still outstanding);
+    /// needs_other_department = the action needs input from another organisation first (e.g. a
+    /// housing-safety appraisal); data_check_pending = the result of a data cross-check (assets,
+    /// income, registrations) is still awaited; force_majeure = a disaster, emergency or similar event
+    /// stops the work; workload = the owner cannot act in time with the staff it has (e.g. during a
+    /// concentrated sweep); other = explained in note (then required). A code only: never a description
+    /// of the household's situation.
+    public enum ReasonCode: String, Codable, Sendable, CaseIterable {
+        case waitingOnHousehold = "waiting_on_household"
+        case needsOtherDepartment = "needs_other_department"
+        case dataCheckPending = "data_check_pending"
+        case forceMajeure = "force_majeure"
+        case workload
+        case other
+    }
+
+    /// The schema's example payload.
+    public static let sample = ObligationExtensionRequestedV1(byOrg: "dept-civil-affairs", note: "The plan's housing measure needs the safety grade of the house from the county housing and construction bureau; its appraisal visit is booked for 24 November.", obligationId: "01a1aee7-f6c0-74cd-97eb-bd74370a828a", reasonCode: .needsOtherDepartment, requestId: "01a1e756-fc40-7771-983e-3a62376c73aa", requestedAt: "2026-11-17T10:30:00+08:00", requestedDueAt: "2026-11-27T11:30:00+08:00")
+}
+
 /// Obligation opened. The coordinator opened a deadline obligation: an organisation owes an action
 /// by a due time under a deadline rule (D1–D14, domain brief §7), e.g. signing for an alert or
 /// answering a job referral. Published by the coordinator only; the owner learns what it owes and
@@ -3146,6 +3378,7 @@ enum GeneratedPayloads {
         AlertRaisedV1.self,
         AlertRedispatchedV1.self,
         AssistancePlanCreatedV1.self,
+        CaseCloseRefusedV1.self,
         CaseClosedV1.self,
         CaseIdentifiedV1.self,
         CaseNotAdmittedV1.self,
@@ -3169,6 +3402,8 @@ enum GeneratedPayloads {
         ObligationBreachedV1.self,
         ObligationClosedV1.self,
         ObligationDueSoonV1.self,
+        ObligationExtensionDecidedV1.self,
+        ObligationExtensionRequestedV1.self,
         ObligationOpenedV1.self,
         OversightReviewPublishedV1.self,
         RiskClueReportedV1.self,

@@ -1,0 +1,202 @@
+import BackstopBus
+import BackstopContracts
+import BackstopPostgres
+import Foundation
+import Logging
+
+/// The coordinator: turns events into owned obligations with due times, closes them when they are
+/// answered, and climbs the escalation ladder when they are not (design D5, D7).
+///
+/// Every effect of one input event — obligation rows and the events they cause — is written in
+/// the same transaction as the ack of that input, so a crash anywhere neither loses nor doubles
+/// anything. Consumption and the sweep both lock with `SKIP LOCKED`, so several coordinators can
+/// run at once and share the work. Every due-time comparison uses the database clock.
+public final class Coordinator: Sendable {
+    /// The bus the coordinator consumes from and publishes to.
+    public let bus: Bus
+    /// The rules and deadline arithmetic.
+    public let planner: ObligationPlanner
+    /// The subscription it consumes.
+    public let subscription: String
+    private let logger: Logger
+    private let sql = CoordinatorSQL()
+
+    /// A coordinator for `rules` on `calendar`.
+    public init(bus: Bus, rules: DeadlineRules, calendar: WorkingCalendar, subscription: String = "coordinator",
+                logger: Logger = Logger(label: "backstop.coordinator")) {
+        self.bus = bus
+        self.planner = ObligationPlanner(rules: rules, deadlines: DeadlineCalculator(calendar: calendar, timeZone: rules.timeZone))
+        self.subscription = subscription
+        self.logger = logger
+    }
+
+    private var rules: DeadlineRules { planner.rules }
+
+    /// Applies the coordinator's migrations and creates (or updates) its subscription to every
+    /// event type the rules name.
+    public func prepare() async throws {
+        _ = try await bus.pool.withConnection { connection in
+            try await Migrator(migrations: try CoordinatorSchema.allMigrations(), logger: logger).migrate(connection)
+        }
+        let spec = SubscriptionSpec(name: subscription, filter: SubscriptionFilter(eventTypes: Set(rules.consumedTypes)))
+        if (try? await bus.subscription(named: subscription)) != nil {
+            _ = try await bus.updateSubscription(spec)
+        } else {
+            _ = try await bus.createSubscription(spec)
+        }
+    }
+
+    /// Consumes and sweeps until the task is cancelled.
+    public func run(sweepEvery interval: Duration = .milliseconds(250), sweepLimit: Int = 500) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await delivery in self.bus.subscribe(self.subscription, batchSize: 32) {
+                    do {
+                        try await self.handle(delivery)
+                    } catch {
+                        self.logger.error("could not handle \(delivery.event.type) \(delivery.event.id): \(error)")
+                        _ = try? await delivery.nack(error: "\(error)")
+                    }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    do {
+                        while try await self.sweep(limit: sweepLimit).obligations == sweepLimit {}
+                    } catch {
+                        self.logger.error("sweep failed: \(error)")
+                    }
+                    try await Task.sleep(for: interval)
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: events
+
+    /// Applies one delivered event and acknowledges it, in one transaction.
+    public func handle(_ delivery: Delivery) async throws {
+        let event = delivery.event
+        let openings = try planner.openings(for: event, startingAt: event.time ?? delivery.acceptedAt)
+        let answers = planner.answers(to: event)
+        let extensionPlan = try extensionPlan(for: event)
+        let rules = self.rules, sql = self.sql, bus = self.bus
+        try await bus.transaction { c in
+            var effects = Effects(rules: rules, sql: sql, cause: event)
+            try effects.record(event, in: c)
+            if !(try effects.closeCase(event, in: c)) {
+                // A refused close answers nothing.
+            } else {
+                for answer in answers { try effects.answer(answer, in: c) }
+            }
+            for opening in openings { try effects.open(opening, in: c) }
+            try effects.extend(extensionPlan, in: c)
+            try bus.ack(delivery, in: c)
+            if !effects.outputs.isEmpty { _ = try bus.publish(effects.outputs, in: c) }
+        }
+    }
+
+    /// The ladder times for an extension decision, computed outside the transaction (pure).
+    private func extensionPlan(for event: CloudEvent) throws -> ExtensionPlan? {
+        guard event.type == ObligationExtensionDecidedV1.eventType, let decision = try? ObligationExtensionDecidedV1(from: event),
+              decision.decision == .granted, let newDue = decision.newDueAt.flatMap(EventTime.parse) else { return nil }
+        let decided = EventTime.parse(decision.decidedAt) ?? event.time ?? Date()
+        let superviseAt = try planner.deadlines.due(openedAt: newDue, within: rules.ladder.supervisionAfter)
+        return ExtensionPlan(decision: decision, dueAt: newDue,
+                             warnAt: planner.deadlines.warningPoint(openedAt: decided, due: newDue, fraction: rules.warningFraction),
+                             superviseAt: superviseAt)
+    }
+
+    // MARK: sweep
+
+    /// What one sweep tick did.
+    public struct SweepReport: Sendable {
+        /// Obligations examined (all were due for a rung).
+        public var obligations: Int
+        /// Events published.
+        public var events: Int
+    }
+
+    /// One tick: raises every rung that has come, in one transaction.
+    @discardableResult
+    public func sweep(limit: Int = 500) async throws -> SweepReport {
+        let rules = self.rules, sql = self.sql, bus = self.bus
+        return try await bus.transaction { c in
+            let rows = try c.executePrepared("coordinator_sweep_claim", sql.sweepClaim, [limit])
+            guard rows.count > 0 else { return SweepReport(obligations: 0, events: 0) }
+            var outputs: [CloudEvent] = []
+            var ids: [String] = [], levels: [Int] = [], nexts: [Date?] = [], breaches: [Date?] = []
+            var breachedOwners: Set<String> = []
+            let emit = CoordinatorEvents(coordinator: rules.coordinator, cause: nil)
+            for row in rows {
+                let id = try row.decode(String.self, at: 0), ruleID = try row.decode(String.self, at: 1)
+                let owner = try row.decode(String.self, at: 2)
+                let ladder = Ladder(level: try row.decode(Int.self, at: 3), warnAt: try row.decode(Date.self, at: 4),
+                                    breachAt: try row.decode(Date.self, at: 6), superviseAt: try row.decode(Date.self, at: 7))
+                let dueAt = try row.decode(Date.self, at: 5)
+                let caseID = try row.decode(String?.self, at: 8), correlation = try row.decode(String?.self, at: 9)
+                let district = try row.decode(String?.self, at: 10)
+                let now = try row.decode(Date.self, at: 12)
+                let rungs = ladder.rungs(at: now)
+                let next = ladder.raising(rungs)
+                for rung in rungs {
+                    switch rung {
+                    case .dueSoon:
+                        outputs.append(emit.event(ObligationDueSoonV1(
+                            dueAt: CoordinatorEvents.time(dueAt), level: "L1", obligationId: id, ownerOrg: owner,
+                            remainingSeconds: max(0, Int(dueAt.timeIntervalSince(now))), ruleId: ruleID, warnedAt: CoordinatorEvents.time(now)),
+                            key: "obligation.due_soon/\(id)", correlation: correlation, district: district, subject: caseID))
+                    case .breached:
+                        breachedOwners.insert(owner)
+                        outputs.append(emit.event(ObligationBreachedV1(
+                            breachedAt: CoordinatorEvents.time(now), dueAt: CoordinatorEvents.time(dueAt), level: "L2", obligationId: id,
+                            ownerOrg: owner, ruleId: ruleID, supervisorOrg: rules.supervisor(of: owner)),
+                            key: "obligation.breached/\(id)", correlation: correlation, district: district, subject: caseID))
+                    case .supervised:
+                        let office = rules.ladder.supervisingOffice
+                        let raised = try c.executePrepared("coordinator_escalation_raise", sql.escalationRaise,
+                                                           [3, owner, office, "overdue_beyond_period", [id]])
+                        let escalationID = try raised.first!.decode(String.self, at: 0)
+                        outputs.append(emit.event(EscalationRaisedV1(
+                            escalationId: escalationID, level: .l3, obligationIds: [id], orgId: owner,
+                            raisedAt: CoordinatorEvents.time(try raised.first!.decode(Date.self, at: 1)),
+                            reasonCode: .overdueBeyondPeriod, toOrg: office),
+                            key: "escalation.raised/L3/\(id)", correlation: correlation, district: district, subject: escalationID))
+                    }
+                }
+                ids.append(id)
+                levels.append(next.level)
+                nexts.append(next.nextAt)
+                breaches.append(rungs.contains(.breached) ? now : nil)
+            }
+            _ = try c.executePrepared("coordinator_sweep_advance", sql.sweepAdvance, [ids, levels, nexts, breaches])
+            for owner in breachedOwners.sorted() {
+                let window = rules.ladder.repeatWindow.seconds ?? 30 * 86_400
+                let breached = try c.executePrepared("coordinator_repeat_breaches", sql.repeatBreaches, [owner, window])
+                let obligations = try breached.first!.decode([String].self, at: 0)
+                guard obligations.count >= rules.ladder.repeatBreaches else { continue }
+                let office = rules.ladder.disciplineOffice
+                let raised = try c.executePrepared("coordinator_escalation_raise", sql.escalationRaise,
+                                                   [4, owner, office, "repeated_breaches", obligations])
+                let escalationID = try raised.first!.decode(String.self, at: 0)
+                outputs.append(emit.event(EscalationRaisedV1(
+                    breachCount: obligations.count, escalationId: escalationID, level: .l4, obligationIds: Array(obligations.prefix(100)),
+                    orgId: owner, raisedAt: CoordinatorEvents.time(try raised.first!.decode(Date.self, at: 1)),
+                    reasonCode: .repeatedBreaches, toOrg: office, windowDays: max(1, min(366, Int(window / 86_400)))),
+                    key: "escalation.raised/L4/\(escalationID)", correlation: nil, district: nil, subject: escalationID))
+            }
+            if !outputs.isEmpty { _ = try bus.publish(outputs, in: c) }
+            return SweepReport(obligations: rows.count, events: outputs.count)
+        }
+    }
+}
+
+/// A granted extension's new ladder times.
+struct ExtensionPlan: Sendable {
+    var decision: ObligationExtensionDecidedV1
+    var dueAt: Date
+    var warnAt: Date
+    var superviseAt: Date
+}

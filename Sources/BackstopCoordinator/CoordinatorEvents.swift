@@ -1,0 +1,49 @@
+import BackstopContracts
+import Foundation
+
+/// Builds the events the coordinator publishes, from typed payloads, each linked to the event
+/// that caused it (causation), the case chain (correlation) and with a key that makes a repeated
+/// publish a no-op.
+struct CoordinatorEvents {
+    let source: String
+    let cause: CloudEvent?
+
+    init(coordinator: String, cause: CloudEvent?) {
+        source = "/orgs/\(coordinator)"
+        self.cause = cause
+    }
+
+    func event(_ payload: some EventPayload, key: String, correlation: String?, district: String?, subject: String? = nil) -> CloudEvent {
+        CloudEvent(source: source, payload: payload, subject: subject ?? cause?.subject, districtCode: district ?? cause?.districtCode,
+                   correlationID: correlation ?? cause?.correlationID ?? cause?.id, causationID: cause?.id, idempotencyKey: key)
+    }
+
+    static func time(_ date: Date) -> String { EventTime.format(date) }
+}
+
+/// An obligation row as the coordinator's statements return it.
+struct ObligationRow: Sendable {
+    var id: String
+    var ruleID: String
+    var owner: String
+    var openedAt: Date
+    var closedAt: Date?
+    var late: Bool
+    var state: String
+    var caseID: String?
+    var correlationID: String?
+    var districtCode: String?
+}
+
+extension OrganisationKind {
+    /// The kind an organisation id names by Backstop's id convention (`dept-…`, `township-…`,
+    /// `village-…`, `ent-…`, `coop-…`, `ngo-…`, `insurer-…`, `oversight-…`; county offices count as
+    /// departments), until organisations are registered with their kind.
+    static func named(by id: String) -> OrganisationKind {
+        let prefixes: [(String, OrganisationKind)] = [
+            ("township-", .township), ("village-", .village), ("ent-", .enterprise), ("coop-", .cooperative),
+            ("ngo-", .socialOrg), ("insurer-", .insurer), ("oversight", .oversight), ("coordinator", .coordinator),
+        ]
+        return prefixes.first { id.hasPrefix($0.0) }?.1 ?? .department
+    }
+}

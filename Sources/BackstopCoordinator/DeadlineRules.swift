@@ -1,0 +1,80 @@
+import Foundation
+
+/// The coordinator's rules, read from a rules file (see `Ops/rules/s-province.yaml`): obligation
+/// rules, the escalation ladder, supervisors, the duty catalogue and the extension policy.
+public struct DeadlineRules: Sendable {
+    /// The province code (2 digits) whose working-day calendar applies.
+    public var province: String
+    /// Local time for working days (Asia/Shanghai by default).
+    public var timeZone: TimeZone
+    /// Folder of working-day calendars (`<province>/<year>.yaml`).
+    public var calendarDirectory: URL
+    /// Fraction of the allowed time at which the due-soon reminder (L1) goes out.
+    public var warningFraction: Double
+    /// The organisation id the coordinator publishes as.
+    public var coordinator: String
+    /// The escalation ladder above the breach.
+    public var ladder: EscalationLadder
+    /// Supervisors copied on an owner's breach (L2), by owner id.
+    public var supervisors: [String: String]
+    /// Supervisor for owners not listed in ``supervisors``.
+    public var defaultSupervisor: String
+    /// Lead and co-handlers by risk category, for rules whose owners come from the duty catalogue.
+    public var dutyCatalogue: [String: Duty]
+    /// Who may grant extensions and how many an obligation may get.
+    public var extensions: ExtensionPolicy
+    /// The obligation rules, in file order.
+    public var obligations: [ObligationRule]
+
+    /// The supervisor copied when `owner` breaches.
+    public func supervisor(of owner: String) -> String { supervisors[owner] ?? defaultSupervisor }
+
+    /// The rules opened by an event type.
+    public func rules(openedBy type: String) -> [ObligationRule] { obligations.filter { $0.trigger == type } }
+
+    /// Event types the coordinator must consume: triggers, answers, cancellations and the events it
+    /// handles itself (extensions, case closure).
+    public var consumedTypes: [String] {
+        var types = Set(obligations.flatMap { [$0.trigger] + $0.fulfilledBy.map(\.type) + $0.cancelledBy.map(\.type) })
+        types.formUnion(Self.handledTypes)
+        return types.sorted()
+    }
+
+    /// Types the coordinator always consumes, whatever the rules say.
+    public static let handledTypes: Set<String> = [
+        "cn.backstop.obligation.extension_requested.v1", "cn.backstop.obligation.extension_decided.v1",
+        "cn.backstop.case.closed.v1", "cn.backstop.alert.raised.v1",
+    ]
+}
+
+/// The vertical ladder after a breach (domain brief §8.1).
+public struct EscalationLadder: Sendable, Hashable {
+    /// How long after the due time an open obligation is escalated to supervision (L3).
+    public var supervisionAfter: ResponseTime
+    /// The office that supervises (督办) at L3.
+    public var supervisingOffice: String
+    /// Breaches by one organisation within ``repeatWindow`` that raise L4.
+    public var repeatBreaches: Int
+    /// The window for counting repeated breaches.
+    public var repeatWindow: ResponseTime
+    /// The organ the L4 pattern goes to.
+    public var disciplineOffice: String
+}
+
+/// Lead and co-handling organisations for one risk category.
+public struct Duty: Sendable, Hashable {
+    /// The lead (主办).
+    public var lead: String
+    /// Co-handlers (协办).
+    public var co: [String]
+}
+
+/// Extension rules (domain brief §7: requested before expiry, granted by a role allowed to).
+public struct ExtensionPolicy: Sendable, Hashable {
+    /// Organisation kinds whose decisions count.
+    public var decidedBy: [String]
+    /// Most extensions one obligation can be granted.
+    public var maximumPerObligation: Int
+    /// Longest single extension.
+    public var longest: ResponseTime
+}
