@@ -172,11 +172,11 @@ public final class Coordinator: Sendable {
                 breaches.append(rungs.contains(.breached) ? now : nil)
             }
             _ = try c.executePrepared("coordinator_sweep_advance", sql.sweepAdvance, [ids, levels, nexts, breaches])
-            for owner in breachedOwners.sorted() {
-                let window = rules.ladder.repeatWindow.seconds ?? 30 * 86_400
-                let breached = try c.executePrepared("coordinator_repeat_breaches", sql.repeatBreaches, [owner, window])
-                let obligations = try breached.first!.decode([String].self, at: 0)
-                guard obligations.count >= rules.ladder.repeatBreaches else { continue }
+            let window = rules.ladder.repeatWindow.seconds ?? 30 * 86_400
+            let repeated = breachedOwners.isEmpty ? [] : Array(try c.executePrepared(
+                "coordinator_repeat_breaches", sql.repeatBreaches, [breachedOwners.sorted(), window, rules.ladder.repeatBreaches]))
+            for row in repeated {
+                let owner = try row.decode(String.self, at: 0), obligations = try row.decode([String].self, at: 1)
                 let office = rules.ladder.disciplineOffice
                 let raised = try c.executePrepared("coordinator_escalation_raise", sql.escalationRaise,
                                                    [4, owner, office, "repeated_breaches", obligations])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackstopBus
+import BackstopCoordinator
 import BackstopContracts
 import BackstopPostgres
 import Foundation
@@ -23,15 +24,22 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Events in the fan-out scenario (each delivered to 10 subscriptions).") var fanoutMessages: Int = 5_000
     @Option(help: "Seconds of the steady-rate latency scenario.") var latencySeconds: Double = 10
     @Option(help: "Events per second in the latency scenario.") var latencyRate: Double = 200
-    @Option(name: .customLong("scenario"), help: "Run only these scenarios (repeatable): raw_cycle, raw_batch, cycle, batch, fanout10, latency.")
+    @Option(help: "Open obligations in the deadlines scenario (repeatable; default 10000 and 1000000).") var deadlineOpen: [Int] = []
+    @Option(help: "Obligations falling due per second in the deadlines scenario.") var deadlineRate: Int = 1000
+    @Option(help: "Seconds of obligations falling due in the deadlines scenario.") var deadlineSeconds: Int = 10
+    @OptionGroup var rules: RulesOption
+    @Option(name: .customLong("scenario"), help: "Run only these scenarios (repeatable): raw_cycle, raw_batch, cycle, batch, fanout10, latency, deadlines.")
     var scenarios: [String] = []
 
-    static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency"]
+    static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency", "deadlines"]
     /// Diagnostic scenarios, run only when named.
     static let extra = ["codec", "split"]
 
     func validate() throws {
         guard messages >= 400, fanoutMessages >= 100 else { throw ValidationError("--messages must be at least 400 and --fanout-messages at least 100") }
+        guard deadlineOpen.allSatisfy({ (0...10_000_000).contains($0) }), (1...100_000).contains(deadlineRate), (1...600).contains(deadlineSeconds) else {
+            throw ValidationError("--deadline-open must be 0–10000000, --deadline-rate 1–100000 and --deadline-seconds 1–600")
+        }
         guard latencySeconds > 0, latencyRate > 0, latencyRate <= 10_000 else { throw ValidationError("--latency-seconds must be positive and --latency-rate in (0, 10000]") }
         let unknown = Set(scenarios).subtracting(Self.all + Self.extra)
         guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.sorted().joined(separator: ", ")); choose from \(Self.all.joined(separator: ", "))") }
@@ -82,6 +90,7 @@ struct BenchRun {
         let wanted = options.scenarios.isEmpty ? Bench.all : (Bench.all + Bench.extra).filter(options.scenarios.contains)
         var rates: [String: Double] = [:]
         var p99: Double?
+        var deadlineResults: [(open: Int, p99: Double, tick: Double)] = []
         for scenario in wanted {
             try await settle()
             switch scenario {
@@ -95,6 +104,15 @@ struct BenchRun {
                 continue
             case "split":
                 try await split()
+                continue
+            case "deadlines":
+                let setup = try options.rules.load()
+                let migrator = try await Connection.connect(conninfo)
+                try await Migrator(migrations: try CoordinatorSchema.allMigrations()).migrate(migrator)
+                await migrator.close()
+                let results = try await DeadlineBench(conninfo: conninfo, populations: options.deadlineOpen.isEmpty ? [10_000, 1_000_000] : options.deadlineOpen,
+                                                      duePerSecond: options.deadlineRate, seconds: options.deadlineSeconds, rules: setup).run()
+                deadlineResults = results
                 continue
             case "latency":
                 let (rate, p50, p99ms) = try await latency()
@@ -119,6 +137,12 @@ struct BenchRun {
         ratio("batch", "raw_batch", target: 0.9)
         ratio("fanout10", "cycle", target: 0.5)
         if let p99 { ratios.append("latency_p99_ms=\(format(p99, 2)) (target <= 10 \(p99 <= 10 ? "met" : "missed"))") }
+        if let worst = deadlineResults.map(\.p99).max() {
+            ratios.append("deadlines_lag_p99_ms=\(format(worst, 1)) (target <= 1000 \(worst <= 1000 ? "met" : "missed"))")
+        }
+        if let small = deadlineResults.first, let large = deadlineResults.last, large.open > small.open, small.tick > 0 {
+            ratios.append("deadlines_tick_\(large.open)/\(small.open)=\(format(large.tick / small.tick, 2))")
+        }
         emit("ratios " + ratios.joined(separator: " "))
     }
 
