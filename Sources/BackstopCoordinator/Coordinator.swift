@@ -82,13 +82,12 @@ public final class Coordinator: Sendable {
         let openings = try planner.openings(for: event, startingAt: event.time ?? delivery.acceptedAt)
         let answers = planner.answers(to: event)
         let extensionPlan = try extensionPlan(for: event)
-        let rules = self.rules, sql = self.sql, bus = self.bus
+        let rules = self.rules, sql = self.sql, bus = self.bus, deadlines = planner.deadlines
         try await bus.transaction { c in
-            var effects = Effects(rules: rules, sql: sql, cause: event)
+            var effects = Effects(rules: rules, deadlines: deadlines, sql: sql, cause: event)
             try effects.record(event, in: c)
-            if !(try effects.closeCase(event, in: c)) {
-                // A refused close answers nothing.
-            } else {
+            // A refused close answers nothing.
+            if try effects.closeCase(event, in: c) {
                 for answer in answers { try effects.answer(answer, in: c) }
             }
             for opening in openings { try effects.open(opening, in: c) }

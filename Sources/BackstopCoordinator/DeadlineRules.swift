@@ -59,6 +59,15 @@ public struct EscalationLadder: Sendable, Hashable {
     public var repeatWindow: ResponseTime
     /// The organ the L4 pattern goes to.
     public var disciplineOffice: String
+
+    /// Creates a ladder.
+    public init(supervisionAfter: ResponseTime, supervisingOffice: String, repeatBreaches: Int, repeatWindow: ResponseTime, disciplineOffice: String) {
+        self.supervisionAfter = supervisionAfter
+        self.supervisingOffice = supervisingOffice
+        self.repeatBreaches = repeatBreaches
+        self.repeatWindow = repeatWindow
+        self.disciplineOffice = disciplineOffice
+    }
 }
 
 /// Lead and co-handling organisations for one risk category.
@@ -67,6 +76,12 @@ public struct Duty: Sendable, Hashable {
     public var lead: String
     /// Co-handlers (协办).
     public var co: [String]
+
+    /// Creates a duty.
+    public init(lead: String, co: [String] = []) {
+        self.lead = lead
+        self.co = co
+    }
 }
 
 /// Extension rules (domain brief §7: requested before expiry, granted by a role allowed to).
@@ -77,4 +92,11 @@ public struct ExtensionPolicy: Sendable, Hashable {
     public var maximumPerObligation: Int
     /// Longest single extension.
     public var longest: ResponseTime
+
+    /// Creates a policy.
+    public init(decidedBy: [String], maximumPerObligation: Int, longest: ResponseTime) {
+        self.decidedBy = decidedBy
+        self.maximumPerObligation = maximumPerObligation
+        self.longest = longest
+    }
 }

@@ -7,13 +7,15 @@ import Foundation
 /// events it causes (published in the same transaction).
 struct Effects {
     let rules: DeadlineRules
+    let deadlines: DeadlineCalculator
     let sql: CoordinatorSQL
     let cause: CloudEvent
     let emit: CoordinatorEvents
     private(set) var outputs: [CloudEvent] = []
 
-    init(rules: DeadlineRules, sql: CoordinatorSQL, cause: CloudEvent) {
+    init(rules: DeadlineRules, deadlines: DeadlineCalculator, sql: CoordinatorSQL, cause: CloudEvent) {
         self.rules = rules
+        self.deadlines = deadlines
         self.sql = sql
         self.cause = cause
         emit = CoordinatorEvents(coordinator: rules.coordinator, cause: cause)
@@ -134,6 +136,7 @@ struct Effects {
         var refusal: ObligationExtensionDecidedV1.ReasonCode?
         if requestedAt > dueAt { refusal = .requestedAfterDueTime }
         else if granted >= rules.extensions.maximumPerObligation { refusal = .limitReached }
+        else if wanted > (try deadlines.due(openedAt: dueAt, within: rules.extensions.longest)) { refusal = .limitReached }
         guard let refusal else { return }  // the coordinator office decides the others
         _ = try c.executePrepared("coordinator_extension_decision", sql.extensionDecision, [request.requestId, "refused", Date()])
         outputs.append(emit.event(ObligationExtensionDecidedV1(

@@ -38,6 +38,14 @@ public struct ObligationAnswer: Sendable, Hashable {
     /// Fulfilled (the work is done) or cancelled (it is no longer owed).
     public var outcome: Outcome
 
+    /// Creates an answer.
+    public init(ruleID: String, linkKey: String, owner: String?, outcome: Outcome) {
+        self.ruleID = ruleID
+        self.linkKey = linkKey
+        self.owner = owner
+        self.outcome = outcome
+    }
+
     /// How an answered obligation ends.
     public enum Outcome: String, Sendable, Hashable {
         /// The owner did what was owed.
