@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BackstopCLITests",
-            dependencies: ["backstop", "BackstopTesting", "BackstopPostgres"],
+            dependencies: ["backstop", "BackstopTesting", "BackstopPostgres", "BackstopCoordinator", "BackstopContracts", "BackstopBus"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -102,7 +102,7 @@ public final class Coordinator: Sendable {
         guard event.type == ObligationExtensionDecidedV1.eventType, let decision = try? ObligationExtensionDecidedV1(from: event),
               decision.decision == .granted, let newDue = decision.newDueAt.flatMap(EventTime.parse) else { return nil }
         let decided = EventTime.parse(decision.decidedAt) ?? event.time ?? Date()
-        let superviseAt = try planner.deadlines.due(openedAt: newDue, within: rules.ladder.supervisionAfter)
+        let superviseAt = try planner.deadlines.due(openedAt: ObligationPlanner.dayOf(newDue), within: rules.ladder.supervisionAfter)
         return ExtensionPlan(decision: decision, dueAt: newDue,
                              warnAt: planner.deadlines.warningPoint(openedAt: decided, due: newDue, fraction: rules.warningFraction),
                              superviseAt: superviseAt)

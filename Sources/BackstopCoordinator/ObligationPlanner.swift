@@ -77,7 +77,7 @@ public struct ObligationPlanner: Sendable {
             guard let key = Self.text(data[rule.key]) else { continue }
             let (dueAt, calendar) = try due(rule, data: data, start: start)
             let breachAt = try rule.grace.map { grace throws(CalendarError) in try deadlines.due(openedAt: dueAt, within: grace) } ?? dueAt
-            let superviseAt = try deadlines.due(openedAt: breachAt, within: rules.ladder.supervisionAfter)
+            let superviseAt = try deadlines.due(openedAt: Self.dayOf(breachAt), within: rules.ladder.supervisionAfter)
             let warnAt = deadlines.warningPoint(openedAt: start, due: dueAt, fraction: rules.warningFraction)
             var seen: Set<String> = []
             for owner in owners(rule, event: event, data: data) where seen.insert(owner).inserted {
@@ -148,6 +148,10 @@ public struct ObligationPlanner: Sendable {
             }
         }
     }
+
+    /// The instant whose local day is the day a due time ends: a working-day due time is 24:00,
+    /// which is the next day's 00:00, so "N working days after it" must count from the day before.
+    static func dayOf(_ due: Date) -> Date { due.addingTimeInterval(-0.001) }
 
     /// The organisation id of a `/orgs/<id>` source.
     public static func organisation(of event: CloudEvent) -> String? {

@@ -20,7 +20,8 @@ public enum RulesFile {
         let reader = YAMLReader(file: file)
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            throw RulesErrors(problems: [RulesError(file: file, line: Self.line(of: error), message: "not valid YAML: \(error)")])
+            let (line, message) = Self.describe(error)
+            throw RulesErrors(problems: [RulesError(file: file, line: line, message: message)])
         }
         guard let root else { throw RulesErrors(problems: [RulesError(file: file, line: 0, message: "the file is empty")]) }
         let rules = Parser(reader: reader, catalogue: catalogue, folder: folder).rules(root)
@@ -30,10 +31,17 @@ public enum RulesFile {
         return rules!
     }
 
-    private static func line(of error: any Error) -> Int {
-        if let yaml = error as? YamlError, case .scanner(_, _, let mark, _) = yaml { return mark.line }
-        if let yaml = error as? YamlError, case .parser(_, _, let mark, _) = yaml { return mark.line }
-        return 0
+    /// The line and a one-line message for a YAML error (Yams' own text can quote the whole file).
+    private static func describe(_ error: any Error) -> (line: Int, message: String) {
+        guard let yaml = error as? YamlError else { return (0, "not valid YAML: \(error)") }
+        switch yaml {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return (mark.line, "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return (context.mark.line, "duplicated key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping")
+        default:
+            return (0, "not valid YAML")
+        }
     }
 }
 
@@ -99,7 +107,8 @@ private struct Parser {
         }
         guard let province, let ladder, let extensions, let defaultSupervisor else { return nil }
         return DeadlineRules(
-            province: province, timeZone: timeZone, calendarDirectory: folder.appendingPathComponent(calendars).standardizedFileURL,
+            province: province, timeZone: timeZone,
+            calendarDirectory: (calendars.hasPrefix("/") ? URL(fileURLWithPath: calendars) : folder.appendingPathComponent(calendars)).standardizedFileURL,
             warningFraction: warning, coordinator: coordinator, ladder: ladder, supervisors: supervisors,
             defaultSupervisor: defaultSupervisor, dutyCatalogue: duty, extensions: extensions, obligations: obligations)
     }

@@ -18,9 +18,10 @@ struct RulesOption: ParsableArguments {
     /// Rules and calendars, or a CLI error listing every problem.
     func load() throws -> CoordinatorSetup { try Self.load(url) }
 
-    static func load(_ url: URL) throws -> CoordinatorSetup {
+    /// Loads rules and the calendars of `year` (default: the current year) and the next.
+    static func load(_ url: URL, year: Int? = nil) throws -> CoordinatorSetup {
         do {
-            return try CoordinatorSetup.load(rulesFile: url, year: CoordinatorSetup.currentYear(in: TimeZone(identifier: "Asia/Shanghai")!))
+            return try CoordinatorSetup.load(rulesFile: url, year: year ?? CoordinatorSetup.currentYear(in: TimeZone(identifier: "Asia/Shanghai")!))
         } catch let error as RulesErrors {
             throw CLIError("the rules are not valid, nothing was started:\n  " + error.problems.map(\.description).joined(separator: "\n  "))
         } catch {
@@ -41,8 +42,15 @@ struct RulesCommand: AsyncParsableCommand {
         @Argument(help: "The rules file.")
         var file: String
 
+        @Option(help: "Check the calendars of this year and the next (default: the current year).")
+        var year: Int?
+
+        func validate() throws {
+            if let year, !(2000...2100).contains(year) { throw ValidationError("--year must be between 2000 and 2100") }
+        }
+
         func run() async throws {
-            let setup = try RulesOption.load(URL(fileURLWithPath: file))
+            let setup = try RulesOption.load(URL(fileURLWithPath: file), year: year)
             for warning in setup.warnings { emit("warning: \(warning)") }
             let years = setup.calendar.years.keys.sorted().map(String.init).joined(separator: ", ")
             emit("\(file): valid — \(setup.rules.obligations.count) obligation rules, province \(setup.rules.province) calendars \(years), time zone \(setup.rules.timeZone.identifier)")
