@@ -21,6 +21,13 @@ public struct DeadlineRules: Sendable {
     public var defaultSupervisor: String
     /// Lead and co-handlers by risk category, for rules whose owners come from the duty catalogue.
     public var dutyCatalogue: [String: Duty]
+    /// Township exceptions to the duty catalogue: township code (9 digits) → risk category → duty.
+    public var townshipDuties: [String: [String: Duty]] = [:]
+
+    /// The duty for a risk category in a township (its own entry first, else the county's).
+    public func duty(for category: String, township: String?) -> Duty? {
+        township.flatMap { townshipDuties[$0]?[category] } ?? dutyCatalogue[category]
+    }
     /// Who may grant extensions and how many an obligation may get.
     public var extensions: ExtensionPolicy
     /// The obligation rules, in file order.

@@ -73,14 +73,16 @@ public struct ObligationPlanner: Sendable {
     public func openings(for event: CloudEvent, startingAt start: Date) throws(CalendarError) -> [ObligationOpening] {
         let data = event.data.objectValue ?? [:]
         var out: [ObligationOpening] = []
+        // One obligation per owner, action and key: a later rule naming an owner an earlier rule
+        // already named adds nothing.
+        var seen: Set<String> = []
         for rule in rules.rules(openedBy: event.type) where Self.holds(rule.conditions, in: data) {
             guard let key = Self.text(data[rule.key]) else { continue }
             let (dueAt, calendar) = try due(rule, data: data, start: start)
             let breachAt = try rule.grace.map { grace throws(CalendarError) in try deadlines.due(openedAt: dueAt, within: grace) } ?? dueAt
             let superviseAt = try deadlines.due(openedAt: Self.dayOf(breachAt), within: rules.ladder.supervisionAfter)
             let warnAt = deadlines.warningPoint(openedAt: start, due: dueAt, fraction: rules.warningFraction)
-            var seen: Set<String> = []
-            for owner in owners(rule, event: event, data: data) where seen.insert(owner).inserted {
+            for owner in owners(rule, event: event, data: data) where seen.insert("\(rule.action)|\(owner)|\(key)").inserted {
                 out.append(ObligationOpening(
                     ruleID: rule.id, action: rule.action, owner: owner, linkKey: key, openedAt: start, warnAt: warnAt,
                     dueAt: dueAt, breachAt: breachAt, superviseAt: superviseAt, calendar: calendar))
@@ -138,15 +140,23 @@ public struct ObligationPlanner: Sendable {
                 return Self.text(members[org])
             }
         case .townshipOf(let name):
-            guard let code = Self.text(data[name]), code.count >= 9 else { return [] }
-            return ["township-" + code.prefix(9)]
-        case .duty(let name):
+            guard let code = Self.text(data[name]).flatMap(Self.townshipCode) else { return [] }
+            return ["township-" + code]
+        case .duty(let name, let townshipField):
             guard case .array(let categories)? = data[name] else { return [] }
+            let township = townshipField.flatMap { Self.text(data[$0]) }.flatMap(Self.townshipCode)
             return categories.compactMap(Self.text).flatMap { category -> [String] in
-                guard let duty = rules.dutyCatalogue[category] else { return [] }
+                guard let duty = rules.duty(for: category, township: township) else { return [] }
                 return [duty.lead] + duty.co
             }
         }
+    }
+
+    /// The 9-digit township code of a division code of 9 or 12 digits or of a `township-…` id.
+    static func townshipCode(_ text: String) -> String? {
+        let code = text.hasPrefix("township-") ? String(text.dropFirst("township-".count)) : text
+        guard code.count >= 9, code.allSatisfy(\.isNumber) else { return nil }
+        return String(code.prefix(9))
     }
 
     /// The instant whose local day is the day a due time ends: a working-day due time is 24:00,

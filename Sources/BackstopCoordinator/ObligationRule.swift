@@ -37,8 +37,10 @@ public struct ObligationRule: Sendable, Hashable {
         case publisher
         /// The township of a division code in a data field: `township-<first 9 digits>`.
         case townshipOf(String)
-        /// The duty catalogue's lead and co-handlers for the risk categories in a data field.
-        case duty(String)
+        /// The duty catalogue's lead and co-handlers for the risk categories in a data field; when
+        /// `township` names a field (a division code or a `township-…` id), that township's own
+        /// entries in the catalogue come first.
+        case duty(String, township: String?)
     }
 
     /// How long an owner has.

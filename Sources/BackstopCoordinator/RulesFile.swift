@@ -97,7 +97,8 @@ private struct Parser {
 
         let ladder = self.ladder(reader.required(top, "escalation", in: "the rules file", at: root))
         let extensions = self.extensions(reader.required(top, "extensions", in: "the rules file", at: root))
-        let duty = self.dutyCatalogue(top["duty_catalogue"])
+        let catalogue = self.dutyCatalogue(top["duty_catalogue"])
+        let duty = catalogue.county
         var ids: Set<String> = []
         var obligations: [ObligationRule] = []
         for node in reader.sequence(reader.required(top, "obligations", in: "the rules file", at: root), "obligations") {
@@ -110,7 +111,8 @@ private struct Parser {
             province: province, timeZone: timeZone,
             calendarDirectory: (calendars.hasPrefix("/") ? URL(fileURLWithPath: calendars) : folder.appendingPathComponent(calendars)).standardizedFileURL,
             warningFraction: warning, coordinator: coordinator, ladder: ladder, supervisors: supervisors,
-            defaultSupervisor: defaultSupervisor, dutyCatalogue: duty, extensions: extensions, obligations: obligations)
+            defaultSupervisor: defaultSupervisor, dutyCatalogue: duty, townshipDuties: catalogue.townships, extensions: extensions,
+            obligations: obligations)
     }
 
     func org(_ node: Node?, _ what: String) -> String? {
@@ -152,18 +154,34 @@ private struct Parser {
         return ExtensionPolicy(decidedBy: kinds, maximumPerObligation: maximum, longest: longest)
     }
 
-    func dutyCatalogue(_ node: Node?) -> [String: Duty] {
+    func dutyCatalogue(_ node: Node?) -> (county: [String: Duty], townships: [String: [String: Duty]]) {
+        var townships: [String: [String: Duty]] = [:]
+        let entries = reader.entries(node, "duty_catalogue")
+        for entry in entries where entry.key == "townships" {
+            for township in reader.entries(entry.value, "duty_catalogue.townships") {
+                if township.key.count != 9 || !township.key.allSatisfy(\.isNumber) {
+                    reader.fail(township.keyNode, "duty_catalogue.townships: '\(township.key)' is not a 9-digit township code")
+                }
+                townships[township.key] = duties(reader.entries(township.value, "duty_catalogue.townships.\(township.key)"),
+                                                 "duty_catalogue.townships.\(township.key)")
+            }
+        }
+        return (duties(entries.filter { $0.key != "townships" }, "duty_catalogue"), townships)
+    }
+
+    /// Risk category → duty entries of one catalogue level.
+    func duties(_ entries: [(key: String, keyNode: Node, value: Node)], _ what: String) -> [String: Duty] {
         let categories = Set(riskCategories())
         var out: [String: Duty] = [:]
-        for entry in reader.entries(node, "duty_catalogue") {
+        for entry in entries {
             if !categories.isEmpty && !categories.contains(entry.key) {
-                reader.fail(entry.keyNode, "duty_catalogue: '\(entry.key)' is not a risk category (\(categories.sorted().joined(separator: ", ")))")
+                reader.fail(entry.keyNode, "\(what): '\(entry.key)' is not a risk category (\(categories.sorted().joined(separator: ", ")))")
             }
-            let m = reader.mapping(entry.value, "duty_catalogue.\(entry.key)", allowed: ["lead", "co"])
-            guard let lead = org(reader.required(m, "lead", in: "duty_catalogue.\(entry.key)", at: entry.value), "duty_catalogue.\(entry.key).lead") else { continue }
-            let co = reader.strings(m["co"], "duty_catalogue.\(entry.key).co").filter { text in
+            let m = reader.mapping(entry.value, "\(what).\(entry.key)", allowed: ["lead", "co"])
+            guard let lead = org(reader.required(m, "lead", in: "\(what).\(entry.key)", at: entry.value), "\(what).\(entry.key).lead") else { continue }
+            let co = reader.strings(m["co"], "\(what).\(entry.key).co").filter { text in
                 if Self.isOrganisationID(text) { return true }
-                reader.fail(m["co"], "duty_catalogue.\(entry.key).co: '\(text)' is not an organisation id")
+                reader.fail(m["co"], "\(what).\(entry.key).co: '\(text)' is not an organisation id")
                 return false
             }
             out[entry.key] = Duty(lead: lead, co: co)
@@ -244,13 +262,14 @@ private struct Parser {
             return nil
         }
         let m = reader.mapping(node, "\(what).owners", allowed: ["field", "items", "org", "role", "roles", "organisation", "township_of", "duty"])
+        if let d = m["duty"] {
+            if duty.isEmpty { reader.fail(d, "\(what).owners.duty: the file has no duty_catalogue") }
+            let township = m["township_of"].flatMap { field($0, "\(what).owners.township_of", in: fields, type: type) }
+            return field(d, "\(what).owners.duty", in: fields, type: type).map { .duty($0, township: township) }
+        }
         if let f = m["field"] { return field(f, "\(what).owners.field", in: fields, type: type).map { .field($0) } }
         if let organisation = m["organisation"] { return org(organisation, "\(what).owners.organisation").map { .organisation($0) } }
         if let township = m["township_of"] { return field(township, "\(what).owners.township_of", in: fields, type: type).map { .townshipOf($0) } }
-        if let d = m["duty"] {
-            if duty.isEmpty { reader.fail(d, "\(what).owners.duty: the file has no duty_catalogue") }
-            return field(d, "\(what).owners.duty", in: fields, type: type).map { .duty($0) }
-        }
         if let items = m["items"] {
             guard let list = field(items, "\(what).owners.items", in: fields, type: type) else { return nil }
             // Unknown trigger: already reported; its item fields cannot be checked.

@@ -88,7 +88,7 @@ struct CoordinatorCLITests {
         let cli = CLI(conninfo: "")
         let result = try await cli.run(["rules", "check", ShippedFiles.rules.path, "--year", "2026"], database: false)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("\(ShippedFiles.rules.path): valid — 12 obligation rules, province 51"), "\(result.stdout)")
+        #expect(result.stdout.contains("\(ShippedFiles.rules.path): valid — 13 obligation rules, province 51"), "\(result.stdout)")
         #expect(result.stdout.contains("warning: the 2027 working-day calendar of province 51 is provisional"), "\(result.stdout)")
         #expect(result.stdout.contains("  D5-sign-for: cn.backstop.alert.raised.v1 → sign_for"))
         #expect(result.stdout.contains("  D0-whistle-report: cn.backstop.whistle.blown.v1 → respond_to_whistle"))
@@ -99,7 +99,7 @@ struct CoordinatorCLITests {
         defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent().deletingLastPathComponent()) }
         let result = try await CLI(conninfo: "").run(["rules", "check", copy.path, "--year", "2026"], database: false)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("valid — 12 obligation rules"))
+        #expect(result.stdout.contains("valid — 13 obligation rules"))
     }
 
     @Test func rulesCheckRefusesABrokenFileWithEveryProblemAndItsLine() async throws {

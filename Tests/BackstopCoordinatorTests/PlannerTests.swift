@@ -117,6 +117,7 @@ struct PlannerTests {
         #expect(summary(try PlannerFixture.openings(alert)) == ["D5-sign-for dept-health", "D5-sign-for dept-education"])
 
         var whistle = WhistleBlownV1.sample
+        whistle.riskCategories = nil  // no duty-catalogue owners: only those called
         whistle.departmentsCalled = ["dept-emergency", "dept-housing", "dept-emergency"]
         whistle.respondBy = "2026-11-26T10:00:00+08:00"
         #expect(summary(try PlannerFixture.openings(whistle, from: "township-510703007"))
@@ -177,6 +178,7 @@ struct PlannerTests {
 
     @Test func aWhistleIsDueWhenItSays() throws {
         var whistle = WhistleBlownV1.sample
+        whistle.riskCategories = nil
         whistle.respondBy = "2026-12-02T10:00:00+08:00"
         let openings = try PlannerFixture.openings(whistle, from: "township-510703007", at: "2026-12-01T09:00:00+08:00")
         #expect(summary(openings) == whistle.departmentsCalled.map { "D0-whistle-report \($0)" })
@@ -192,6 +194,22 @@ struct PlannerTests {
         whistle.respondBy = "2026-11-30T10:00:00+08:00"
         let late = try PlannerFixture.openings(whistle, from: "township-510703007", at: "2026-12-01T09:00:00+08:00")
         #expect(late.count == 3 && late.allSatisfy { $0.dueAt == start && $0.warnAt == start })
+    }
+
+    @Test("a whistle also calls the duty catalogue's departments, the township's own entries first", arguments: [
+        ("township-510703003", ["township-510703003", "dept-water-resources"]),
+        ("township-510703001", ["dept-water-resources"]),
+    ])
+    func aWhistleCallsTheDutyCatalogue(township: String, waterDuty: [String]) throws {
+        var whistle = WhistleBlownV1.sample
+        whistle.byTownship = township
+        whistle.riskCategories = [.drinkingWater, .illness]
+        whistle.departmentsCalled = ["dept-health"]
+        whistle.respondBy = "2026-12-02T10:00:00+08:00"
+        let openings = try PlannerFixture.openings(whistle, from: township, at: "2026-12-01T09:00:00+08:00")
+        // dept-health is called by name and is also an illness co-handler: it owes once.
+        #expect(summary(openings) == ["D0-whistle-report dept-health"]
+                + (waterDuty + ["dept-medical-insurance", "dept-civil-affairs"]).map { "D0-whistle-duty \($0)" })
     }
 
     @Test func aCommitmentIsDueByItsDisburseBy() throws {
@@ -292,7 +310,8 @@ struct PlannerTests {
                 == [line("D3-decide", identified.householdRef, "*", "fulfilled")])
         let reported = WhistleReportedV1.sample
         #expect(summary(planner.answers(to: try PlannerFixture.event(reported, from: "dept-emergency")))
-                == [line("D0-whistle-report", reported.whistleId, reported.byOrg, "fulfilled")])
+                == [line("D0-whistle-report", reported.whistleId, reported.byOrg, "fulfilled"),
+                    line("D0-whistle-duty", reported.whistleId, reported.byOrg, "fulfilled")])
         let answered = JobReferralAnsweredV1.sample
         #expect(summary(planner.answers(to: try PlannerFixture.event(answered, from: "ent-lvyuan-foods")))
                 == [line("D8-answer-referral", answered.referralId, answered.employerOrg, "fulfilled")])
