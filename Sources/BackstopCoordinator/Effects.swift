@@ -39,6 +39,12 @@ struct Effects {
                                        event.correlationID, at])
         case ObligationExtensionRequestedV1.eventType:
             try requestExtension(event, in: c)
+        case ObligationExtensionDecidedV1.eventType:
+            // A refusal only closes the request; a grant is applied by extend(_:in:).
+            if let decision = try? ObligationExtensionDecidedV1(from: event), decision.decision == .refused {
+                _ = try c.executePrepared("coordinator_extension_decision", sql.extensionDecision,
+                                          [decision.requestId, "refused", EventTime.parse(decision.decidedAt) ?? at])
+            }
         default: break
         }
     }
@@ -148,6 +154,9 @@ struct Effects {
     /// Applies a granted extension decided by the coordinator office or oversight.
     mutating func extend(_ plan: ExtensionPlan?, in c: isolated Connection) throws {
         guard let plan else { return }
+        // Only the kinds the policy names may grant (the catalogue already limits who may publish).
+        let decider = OrganisationKind.named(by: ObligationPlanner.organisation(of: cause) ?? "")
+        guard rules.extensions.decidedBy.contains(decider.rawValue) else { return }
         let decided = try c.executePrepared("coordinator_extension_decision", sql.extensionDecision,
                                             [plan.decision.requestId, "granted", EventTime.parse(plan.decision.decidedAt) ?? Date()])
         guard let request = decided.first else { return }

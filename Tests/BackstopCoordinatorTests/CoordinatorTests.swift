@@ -113,6 +113,14 @@ struct CoordinatorTests {
         try await f.publish(request, as: "dept-education")
         try await f.step()
         #expect(try await f.observed().isEmpty, "a request in time waits for the coordinator office")
+        // The owner cannot grant its own request: only the kinds the policy names decide.
+        try await f.publish(ObligationExtensionDecidedV1(decidedAt: EventTime.format(Date()), decidedBy: "dept-education", decision: .granted,
+                                                         newDueAt: EventTime.format(newDue), obligationId: opened.obligationId,
+                                                         reasonCode: .justified, requestId: request.requestId), as: "dept-education")
+        try await f.step()
+        let unchanged = try await f.query("SELECT extensions FROM backstop.obligations WHERE id = $1::uuid", [opened.obligationId])
+        #expect(try unchanged.first!.decode(Int.self, at: 0) == 0)
+        _ = try await f.observed()
         try await f.publish(ObligationExtensionDecidedV1(decidedAt: EventTime.format(Date()), decidedBy: "coordinator", decision: .granted,
                                                          newDueAt: EventTime.format(newDue), obligationId: opened.obligationId,
                                                          reasonCode: .justified, requestId: request.requestId), as: "coordinator")
