@@ -108,7 +108,7 @@ struct Effects {
             action: ObligationOpenedV1.Action(rawValue: opening.action) ?? .other, alertId: alertID,
             calendar: ObligationOpenedV1.Calendar(rawValue: opening.calendar) ?? .calendarDays, caseId: caseID,
             dueAt: CoordinatorEvents.time(opening.dueAt), obligationId: id, openedAt: CoordinatorEvents.time(opening.openedAt),
-            ownerKind: OrgKind(rawValue: OrganisationKind.named(by: opening.owner).rawValue) ?? .department, ownerOrg: opening.owner,
+            ownerKind: OrganisationKind.named(by: opening.owner), ownerOrg: opening.owner,
             ruleId: opening.ruleID, subjectRef: String(opening.linkKey.prefix(128)), warnAt: CoordinatorEvents.time(opening.warnAt)),
             key: "obligation.opened/\(id)", correlation: nil, district: nil))
         let early = try c.executePrepared("coordinator_obligation_early_answer", sql.obligationEarlyAnswer,

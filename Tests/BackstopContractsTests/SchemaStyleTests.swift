@@ -61,6 +61,12 @@ struct SchemaStyleTests {
         #expect(seen["household_ref"] != nil)
     }
 
+    @Test func handWrittenTypesHaveTheCasesOfTheirSharedDefinitions() throws {
+        // org_kind is OrganisationKind in Swift (not generated): its cases must be the schema's.
+        let def = try Contracts.schema("cn.backstop.obligation.opened.v1").objectValue?["$defs"]?.objectValue?["org_kind"]?.objectValue
+        #expect(def?["enum"]?.stringArray == OrganisationKind.allCases.map(\.rawValue))
+    }
+
     @Test func everyTypeNamesItsPublishersSubscribersAndClass() {
         for contract in EventCatalogue.standard.contracts.values {
             #expect(!contract.publishers.isEmpty && !contract.subscribers.isEmpty, "\(contract.type)")

@@ -27,19 +27,6 @@ public enum MeasureCategory: String, Codable, Sendable, CaseIterable {
     case motivationCapability = "motivation_capability"
 }
 
-/// Organisation kind. Kind of organisation on the bus.
-public enum OrgKind: String, Codable, Sendable, CaseIterable {
-    case department
-    case township
-    case village
-    case enterprise
-    case cooperative
-    case socialOrg = "social_org"
-    case insurer
-    case coordinator
-    case oversight
-}
-
 /// Risk category. Kind of risk that may push a household back into poverty (domain brief 6.2).
 public enum RiskCategory: String, Codable, Sendable, CaseIterable {
     case illness
@@ -2623,7 +2610,7 @@ public struct ObligationOpenedV1: EventPayload {
     /// (e.g. the alert being raised or the referral being sent).
     public var openedAt: String
     /// Owner kind. Kind of the owning organisation; oversight aggregates on-time rates by it.
-    public var ownerKind: OrgKind
+    public var ownerKind: OrganisationKind
     /// Owner. The organisation that owes the action.
     public var ownerOrg: String
     /// Deadline rule. Id of the deadline rule that sets the time limit. Written as D and the rule
@@ -2641,7 +2628,7 @@ public struct ObligationOpenedV1: EventPayload {
     /// between opened_at and due_at.
     public var warnAt: String
 
-    public init(action: Action, alertId: String? = nil, calendar: Calendar, caseId: String? = nil, dueAt: String, obligationId: String, openedAt: String, ownerKind: OrgKind, ownerOrg: String, ruleId: String, subjectRef: String? = nil, warnAt: String) {
+    public init(action: Action, alertId: String? = nil, calendar: Calendar, caseId: String? = nil, dueAt: String, obligationId: String, openedAt: String, ownerKind: OrganisationKind, ownerOrg: String, ruleId: String, subjectRef: String? = nil, warnAt: String) {
         self.action = action
         self.alertId = alertId
         self.calendar = calendar
@@ -2828,9 +2815,9 @@ public struct OversightReviewPublishedV1: EventPayload {
         /// Organisation. When present, only this organisation is covered.
         public var orgId: String?
         /// Organisation kind. When present, only organisations of this kind are covered.
-        public var orgKind: OrgKind?
+        public var orgKind: OrganisationKind?
 
-        public init(districtCode: String, orgId: String? = nil, orgKind: OrgKind? = nil) {
+        public init(districtCode: String, orgId: String? = nil, orgKind: OrganisationKind? = nil) {
             self.districtCode = districtCode
             self.orgId = orgId
             self.orgKind = orgKind
