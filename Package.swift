@@ -37,6 +37,13 @@ let package = Package(
         .target(name: "BackstopContracts", swiftSettings: strict, plugins: ["ContractsEmbedPlugin"]),
         .target(name: "BackstopContractsCodegen", dependencies: ["BackstopContracts"], swiftSettings: strict),
         .target(
+            name: "BackstopAccess",
+            dependencies: ["BackstopBus", "BackstopContracts", "BackstopPostgres"],
+            exclude: ["SQL", "Migrations"],
+            swiftSettings: strict,
+            plugins: ["SQLEmbedPlugin"]
+        ),
+        .target(
             name: "BackstopCoordinator",
             dependencies: [
                 "BackstopBus", "BackstopContracts", "BackstopPostgres",
@@ -79,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator",
+                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator", "BackstopAccess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "BackstopPostgresTests",
             dependencies: ["BackstopPostgres", "BackstopTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BackstopAccessTests",
+            dependencies: ["BackstopAccess", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackstopAccess
 import BackstopBus
 import BackstopCoordinator
 import BackstopPostgres
@@ -45,7 +46,7 @@ struct Up: AsyncParsableCommand {
         }
         let migrator = try await Connection.connect(conninfo)
         let applied: [Int]
-        do { applied = try await Migrator(migrations: try CoordinatorSchema.allMigrations(), logger: CLILog.logger).migrate(migrator) } catch {
+        do { applied = try await Migrator(migrations: try CoordinatorSchema.allMigrations() + AccessSchema.migrations(), logger: CLILog.logger).migrate(migrator) } catch {
             await migrator.close()
             await cluster?.stop()
             throw error
