@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "backstop", targets: ["backstop"]),
+        .executable(name: "enterprise-service", targets: ["enterprise-service"]),
         .library(name: "BackstopBus", targets: ["BackstopBus"]),
         .library(name: "BackstopPostgres", targets: ["BackstopPostgres"]),
         .library(name: "BackstopContracts", targets: ["BackstopContracts"]),
@@ -22,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,6 +47,25 @@ let package = Package(
             exclude: ["SQL", "Migrations"],
             swiftSettings: strict,
             plugins: ["SQLEmbedPlugin"]
+        ),
+        .target(
+            name: "BackstopHTTP",
+            dependencies: [
+                "BackstopAccess", "BackstopBus", "BackstopContracts", "BackstopCoordinator", "BackstopPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["openapi-generator-config.yaml"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "enterprise-service",
+            dependencies: ["BackstopHTTP"],
+            swiftSettings: strict
         ),
         .target(
             name: "BackstopCoordinator",
@@ -95,6 +119,11 @@ let package = Package(
         .testTarget(
             name: "BackstopPostgresTests",
             dependencies: ["BackstopPostgres", "BackstopTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BackstopHTTPTests",
+            dependencies: ["BackstopHTTP", "BackstopAccess", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres", "BackstopCoordinator"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,73 @@
+import BackstopAccess
+import BackstopBus
+import BackstopContracts
+import BackstopCoordinator
+import Foundation
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import ServiceLifecycle
+import UnixSignals
+
+/// One stakeholder service: an HTTP server for the organisation kinds it serves, on the bus's
+/// database. SIGTERM or SIGINT drains requests in flight and then stops (ServiceLifecycle).
+public struct StakeholderServer: Sendable {
+    /// What to run.
+    public struct Configuration: Sendable {
+        /// The service's name (`enterprise-service`).
+        public var name: String
+        /// The organisation kinds whose keys it accepts.
+        public var kinds: Set<OrganisationKind>
+        /// libpq connection string of the bus's database.
+        public var conninfo: String
+        /// Address to listen on.
+        public var host: String
+        /// Port to listen on (0: any free port).
+        public var port: Int
+
+        /// A configuration.
+        public init(name: String, kinds: Set<OrganisationKind>, conninfo: String, host: String = "127.0.0.1", port: Int) {
+            self.name = name
+            self.kinds = kinds
+            self.conninfo = conninfo
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// The configuration.
+    public let configuration: Configuration
+    private let logger: Logger
+
+    /// A server for `configuration`.
+    public init(_ configuration: Configuration, logger: Logger? = nil) {
+        self.configuration = configuration
+        self.logger = logger ?? Logger(label: "backstop.\(configuration.name)")
+    }
+
+    /// Runs until SIGTERM or SIGINT (or the task is cancelled); `onListening` gets the bound port.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let bus = Bus(BusConfiguration(conninfo: configuration.conninfo, reconnectTimeout: .seconds(5)), logger: logger)
+        let migrations = try CoordinatorSchema.allMigrations() + AccessSchema.migrations()
+        let api = StakeholderAPI(name: configuration.name, bus: bus, permissions: Permissions(), migrations: migrations)
+        let router = Router()
+        let logger = self.logger
+        try api.registerHandlers(on: router, middlewares: [
+            ErrorMiddleware(log: { logger.error("\($0)") }),
+            AuthenticationMiddleware(registry: OrganisationRegistry(pool: bus.pool), served: configuration.kinds, serviceName: configuration.name),
+        ])
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            await bus.close()
+            throw error
+        }
+        await bus.close()
+    }
+}
