@@ -14,7 +14,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "backstop", targets: ["backstop"]),
+        .executable(name: "department-service", targets: ["department-service"]),
         .executable(name: "enterprise-service", targets: ["enterprise-service"]),
+        .executable(name: "cooperative-service", targets: ["cooperative-service"]),
+        .executable(name: "social-org-service", targets: ["social-org-service"]),
         .library(name: "BackstopBus", targets: ["BackstopBus"]),
         .library(name: "BackstopPostgres", targets: ["BackstopPostgres"]),
         .library(name: "BackstopContracts", targets: ["BackstopContracts"]),
@@ -62,11 +65,10 @@ let package = Package(
             exclude: ["openapi-generator-config.yaml"],
             swiftSettings: strict
         ),
-        .executableTarget(
-            name: "enterprise-service",
-            dependencies: ["BackstopHTTP"],
-            swiftSettings: strict
-        ),
+        .executableTarget(name: "department-service", dependencies: ["BackstopHTTP", "BackstopContracts"], swiftSettings: strict),
+        .executableTarget(name: "enterprise-service", dependencies: ["BackstopHTTP", "BackstopContracts"], swiftSettings: strict),
+        .executableTarget(name: "cooperative-service", dependencies: ["BackstopHTTP", "BackstopContracts"], swiftSettings: strict),
+        .executableTarget(name: "social-org-service", dependencies: ["BackstopHTTP", "BackstopContracts"], swiftSettings: strict),
         .target(
             name: "BackstopCoordinator",
             dependencies: [

@@ -1,0 +1,33 @@
+import BackstopContracts
+import Foundation
+
+/// The `main` of every stakeholder service executable. Settings come from the environment:
+/// `DATABASE_URL` (the bus's database, a libpq URI or key=value string; required), `PORT` (default
+/// per service) and `HOST` (default 127.0.0.1). Exits 0 after a graceful shutdown (SIGTERM/SIGINT),
+/// 2 for bad settings, 1 when the server fails.
+public enum ServiceMain {
+    /// Runs the service `name` for `kinds` until it is stopped.
+    public static func run(name: String, kinds: Set<OrganisationKind>, defaultPort: Int) async -> Never {
+        let environment = ProcessInfo.processInfo.environment
+        func fail(_ message: String, _ status: Int32) -> Never {
+            FileHandle.standardError.write(Data("\(name): \(message)\n".utf8))
+            exit(status)
+        }
+        guard let conninfo = environment["DATABASE_URL"], !conninfo.isEmpty else {
+            fail("set DATABASE_URL to the bus's database (a libpq URI or key=value string)", 2)
+        }
+        guard let port = Int(environment["PORT"] ?? String(defaultPort)), (0...65535).contains(port) else {
+            fail("PORT must be a number from 0 to 65535", 2)
+        }
+        let host = environment["HOST"] ?? "127.0.0.1"
+        let server = StakeholderServer(.init(name: name, kinds: kinds, conninfo: conninfo, host: host, port: port))
+        do {
+            try await server.run { port in
+                FileHandle.standardOutput.write(Data("\(name): listening on http://\(host):\(port)\n".utf8))
+            }
+        } catch {
+            fail("\(error)", 1)
+        }
+        exit(0)
+    }
+}

@@ -1,0 +1,6 @@
+import BackstopContracts
+import BackstopHTTP
+
+// cooperative-service: the HTTP API for farmers' cooperatives (industry support, jobs, measures).
+// See ServiceMain.
+await ServiceMain.run(name: "cooperative-service", kinds: [.cooperative], defaultPort: 8083)

@@ -1,0 +1,90 @@
+import BackstopAccess
+import BackstopBus
+import BackstopContracts
+import BackstopCoordinator
+import BackstopPostgres
+import BackstopTesting
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A service executable (built next to the tests) run as its own process.
+struct ServiceProcess {
+    let process: Process
+    let base: URL
+
+    static func start(_ name: String, conninfo: String) async throws -> ServiceProcess {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var executable = URL(fileURLWithPath: ".build/debug/\(name)")
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { executable = candidate; break }
+            dir = dir.deletingLastPathComponent()
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.environment = ["DATABASE_URL": conninfo, "PORT": "0", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line says where it listens.
+        let line = await Task.detached { () -> String in
+            var bytes: [UInt8] = []
+            while let byte = try? out.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != UInt8(ascii: "\n") { bytes.append(b) }
+            return String(decoding: bytes, as: UTF8.self)
+        }.value
+        guard let range = line.range(of: "http://") else { throw CancellationError() }
+        return ServiceProcess(process: process, base: URL(string: String(line[range.lowerBound...]))!)
+    }
+
+    func post(_ path: String, key: String, body: String) async throws -> Int {
+        var request = URLRequest(url: base.appendingPathComponent(path))
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as! HTTPURLResponse).statusCode
+    }
+
+    /// SIGTERM, then the exit status.
+    func stop() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+@Suite("service executables", .serialized)
+struct ServiceProcessTests {
+    @Test(.timeLimit(.minutes(2)))
+    func eachKindUsesItsOwnServiceAndSIGTERMStopsItCleanly() async throws {
+        let conninfo = try await TestCluster.migratedDatabase()
+        let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: 2))
+        _ = try await pool.withConnection { c in
+            try await Migrator(migrations: try CoordinatorSchema.allMigrations() + AccessSchema.migrations()).migrate(c)
+        }
+        let registry = OrganisationRegistry(pool: pool)
+        try await registry.add(id: "township-510703001", kind: .township, name: "Township 001", districtCode: "510703001")
+        try await registry.add(id: "ngo-county-charity", kind: .socialOrg, name: "County charity", districtCode: "510703")
+        let township = try await registry.issueKey(for: "township-510703001").secret
+        let charity = try await registry.issueKey(for: "ngo-county-charity").secret
+
+        let department = try await ServiceProcess.start("department-service", conninfo: conninfo)
+        let social = try await ServiceProcess.start("social-org-service", conninfo: conninfo)
+        let visit = #"{"type":"cn.backstop.verification.visit_recorded.v1","data":"# + JSONText.encode(VerificationVisitRecordedV1.sample.json) + "}"
+        #expect(try await department.post("/v1/events", key: township, body: visit) == 201, "a township publishes on department-service")
+        #expect(try await social.post("/v1/events", key: township, body: visit) == 403, "not on the social-org service")
+        let pledge = #"{"type":"cn.backstop.donation.pledged.v1","data":"# + JSONText.encode(DonationPledgedV1.sample.json) + "}"
+        #expect(try await social.post("/v1/events", key: charity, body: pledge) == 201)
+        let close = #"{"type":"cn.backstop.case.closed.v1","data":"# + JSONText.encode(CaseClosedV1.sample.json) + "}"
+        #expect(try await social.post("/v1/events", key: charity, body: close) == 403, "a social organisation cannot close a case")
+        #expect(department.stop() == 0)
+        #expect(social.stop() == 0)
+        #expect(try await pool.query("SELECT count(*) FROM backstop.events").first!.decode(Int.self, at: 0) == 2)
+        await pool.close()
+    }
+}
