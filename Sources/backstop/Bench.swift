@@ -28,10 +28,10 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Obligations falling due per second in the deadlines scenario.") var deadlineRate: Int = 1000
     @Option(help: "Seconds of obligations falling due in the deadlines scenario.") var deadlineSeconds: Int = 10
     @OptionGroup var rules: RulesOption
-    @Option(name: .customLong("scenario"), help: "Run only these scenarios (repeatable): raw_cycle, raw_batch, cycle, batch, fanout10, latency, deadlines.")
+    @Option(name: .customLong("scenario"), help: "Run only these scenarios (repeatable): raw_cycle, raw_batch, cycle, batch, fanout10, latency, http_publish, deadlines.")
     var scenarios: [String] = []
 
-    static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency", "deadlines"]
+    static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency", "http_publish", "deadlines"]
     /// Diagnostic scenarios, run only when named.
     static let extra = ["codec", "split"]
 
@@ -91,6 +91,7 @@ struct BenchRun {
         var rates: [String: Double] = [:]
         var p99: Double?
         var deadlineResults: [(open: Int, p99: Double, tick: Double)] = []
+        var httpLatency: (p50: Double, p99: Double)?
         for scenario in wanted {
             try await settle()
             switch scenario {
@@ -104,6 +105,12 @@ struct BenchRun {
                 continue
             case "split":
                 try await split()
+                continue
+            case "http_publish":
+                let result = try await HTTPBench(conninfo: conninfo, messages: options.messages / 4).run()
+                rates[scenario] = result.rate
+                httpLatency = (result.p50, result.p99)
+                emit("http_publish msgs_per_s=\(format(result.rate)) p50_ms=\(format(result.p50, 2)) p99_ms=\(format(result.p99, 2)) (at 200 requests/s)")
                 continue
             case "deadlines":
                 let setup = try options.rules.load()
@@ -137,6 +144,10 @@ struct BenchRun {
         ratio("batch", "raw_batch", target: 0.9)
         ratio("fanout10", "cycle", target: 0.5)
         if let p99 { ratios.append("latency_p99_ms=\(format(p99, 2)) (target <= 10 \(p99 <= 10 ? "met" : "missed"))") }
+        ratio("http_publish", "cycle", target: 0.5)
+        if let httpLatency {
+            ratios.append("http_publish_p99_ms=\(format(httpLatency.p99, 2)) (target <= 20 \(httpLatency.p99 <= 20 ? "met" : "missed"))")
+        }
         if let worst = deadlineResults.map(\.p99).max() {
             ratios.append("deadlines_lag_p99_ms=\(format(worst, 1)) (target <= 1000 \(worst <= 1000 ? "met" : "missed"))")
         }
