@@ -132,18 +132,13 @@ enum APIKeySecret {
 
 /// The access module's SQL (from `SQL/*.sql`).
 struct AccessSQL: Sendable {
-    let organisationAdd = Self.file("organisation_add")
-    let organisationList = Self.file("organisation_list")
-    let organisationDisable = Self.file("organisation_disable")
-    let keyIssue = Self.file("key_issue")
-    let keyRevoke = Self.file("key_revoke")
-    let keyAuthenticate = Self.file("key_authenticate")
-    let keyList = Self.file("key_list")
-    let auditRecord = Self.file("audit_record")
-    let auditList = Self.file("audit_list")
-
-    static func file(_ name: String) -> String {
-        guard let text = EmbeddedSQL.files["SQL/\(name).sql"] else { preconditionFailure("SQL/\(name).sql is not embedded") }
-        return text
-    }
+    let organisationAdd = EmbeddedSQL.statement("organisation_add")
+    let organisationList = EmbeddedSQL.statement("organisation_list")
+    let organisationDisable = EmbeddedSQL.statement("organisation_disable")
+    let keyIssue = EmbeddedSQL.statement("key_issue")
+    let keyRevoke = EmbeddedSQL.statement("key_revoke")
+    let keyAuthenticate = EmbeddedSQL.statement("key_authenticate")
+    let keyList = EmbeddedSQL.statement("key_list")
+    let auditRecord = EmbeddedSQL.statement("audit_record")
+    let auditList = EmbeddedSQL.statement("audit_list")
 }

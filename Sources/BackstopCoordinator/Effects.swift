@@ -180,24 +180,19 @@ extension ObligationRow {
 
 /// The coordinator's SQL statements (from `SQL/*.sql`).
 struct CoordinatorSQL: Sendable {
-    let obligationOpen = Self.file("obligation_open")
-    let obligationAnswer = Self.file("obligation_answer")
-    let obligationEarlyAnswer = Self.file("obligation_early_answer")
-    let obligationClose = Self.file("obligation_close")
-    let sweepClaim = Self.file("sweep_claim")
-    let sweepAdvance = Self.file("sweep_advance")
-    let repeatBreaches = Self.file("repeat_breaches")
-    let escalationRaise = Self.file("escalation_raise")
-    let alertRecord = Self.file("alert_record")
-    let caseRecord = Self.file("case_record")
-    let caseForClosing = Self.file("case_for_closing")
-    let caseClose = Self.file("case_close")
-    let extensionRequest = Self.file("extension_request")
-    let extensionGrant = Self.file("extension_grant")
-    let extensionDecision = Self.file("extension_decision")
-
-    static func file(_ name: String) -> String {
-        guard let text = EmbeddedSQL.files["SQL/\(name).sql"] else { preconditionFailure("SQL/\(name).sql is not embedded") }
-        return text
-    }
+    let obligationOpen = EmbeddedSQL.statement("obligation_open")
+    let obligationAnswer = EmbeddedSQL.statement("obligation_answer")
+    let obligationEarlyAnswer = EmbeddedSQL.statement("obligation_early_answer")
+    let obligationClose = EmbeddedSQL.statement("obligation_close")
+    let sweepClaim = EmbeddedSQL.statement("sweep_claim")
+    let sweepAdvance = EmbeddedSQL.statement("sweep_advance")
+    let repeatBreaches = EmbeddedSQL.statement("repeat_breaches")
+    let escalationRaise = EmbeddedSQL.statement("escalation_raise")
+    let alertRecord = EmbeddedSQL.statement("alert_record")
+    let caseRecord = EmbeddedSQL.statement("case_record")
+    let caseForClosing = EmbeddedSQL.statement("case_for_closing")
+    let caseClose = EmbeddedSQL.statement("case_close")
+    let extensionRequest = EmbeddedSQL.statement("extension_request")
+    let extensionGrant = EmbeddedSQL.statement("extension_grant")
+    let extensionDecision = EmbeddedSQL.statement("extension_decision")
 }

@@ -21,5 +21,18 @@ for path in arguments.dropFirst(3).sorted() {
     let key = parts.suffix(2).joined(separator: "/")
     output += "        \"\(key)\": \(hashes)\"\"\"\n\(text)\n\"\"\"\(hashes),\n"
 }
-output += "    ]\n}\n"
+output += "    ]\n"
+if arguments[2] == "EmbeddedSQL" {
+    output += """
+
+        /// The text of `SQL/<name>.sql`; every statement a module names is embedded at build time, so a
+        /// missing one is a programming error.
+        static func statement(_ name: String) -> String {
+            guard let text = files["SQL/\\(name).sql"] else { preconditionFailure("SQL/\\(name).sql is not embedded") }
+            return text
+        }
+
+    """
+}
+output += "}\n"
 try output.write(toFile: arguments[1], atomically: true, encoding: .utf8)

@@ -12,15 +12,7 @@ struct CLI {
     }
 
     /// The executable sits next to the test bundle in SwiftPM's build folder.
-    static let executable: URL = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("backstop")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/debug/backstop")
-    }()
+    static let executable = TestExecutable.url("backstop")
 
     struct Output {
         var status: Int32

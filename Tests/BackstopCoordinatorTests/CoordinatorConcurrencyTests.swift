@@ -2,6 +2,7 @@ import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
 import BackstopPostgres
+import BackstopTesting
 import Foundation
 import Testing
 
@@ -91,15 +92,8 @@ struct CoordinatorConcurrencyTests {
 
     /// Runs `backstop coordinator` (the executable built next to the tests) against `conninfo`.
     static func startCoordinator(conninfo: String) throws -> Process {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var executable = URL(fileURLWithPath: ".build/debug/backstop")
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("backstop")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { executable = candidate; break }
-            dir = dir.deletingLastPathComponent()
-        }
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = TestExecutable.url("backstop")
         process.arguments = ["coordinator", "--database-url", conninfo, "--rules", CoordinatorFixture.rulesFile.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -16,15 +16,8 @@ struct ServiceProcess {
     let base: URL
 
     static func start(_ name: String, conninfo: String) async throws -> ServiceProcess {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var executable = URL(fileURLWithPath: ".build/debug/\(name)")
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { executable = candidate; break }
-            dir = dir.deletingLastPathComponent()
-        }
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = TestExecutable.url(name)
         process.environment = ["DATABASE_URL": conninfo, "PORT": "0", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
         let out = Pipe()
         process.standardOutput = out
