@@ -10,9 +10,14 @@ import Logging
 /// `backstop up`: the embedded default, in the foreground until Ctrl-C.
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start Backstop: the private PostgreSQL cluster (or the configured database) and migrations; runs until Ctrl-C.")
+        abstract: "Start Backstop: the private PostgreSQL cluster (or the configured database), migrations and the coordinator; runs until Ctrl-C.")
 
     @OptionGroup var database: DatabaseOptions
+
+    @OptionGroup var rules: RulesOption
+
+    @Flag(help: "Do not run the coordinator in this process (run `backstop coordinator` elsewhere).")
+    var noCoordinator = false
 
     @Option(help: "Also listen on this TCP address (for example 127.0.0.1); default: Unix socket only.")
     var listenAddress: String?
@@ -64,9 +69,31 @@ struct Up: AsyncParsableCommand {
                 try? await Task.sleep(for: .seconds(3600))
             }
         }
+        var coordinating: Task<Void, any Error>?
+        if !noCoordinator {
+            if rules.rules == nil, ProcessInfo.processInfo.environment["BACKSTOP_RULES"] == nil,
+               !FileManager.default.fileExists(atPath: rules.url.path) {
+                emit("backstop: coordinator not started: no rules file at \(rules.url.path) (give --rules FILE, or --no-coordinator)")
+            } else {
+                let setup: CoordinatorSetup
+                do { setup = try rules.load() } catch {
+                    upkeep.cancel()
+                    await bus.close()
+                    await cluster?.stop()
+                    throw error
+                }
+                for warning in setup.warnings { emit("backstop: warning: \(warning)") }
+                let coordinator = Coordinator(bus: bus, rules: setup.rules, calendar: setup.calendar, logger: CLILog.logger)
+                try await coordinator.prepare()
+                coordinating = Task { try await coordinator.run() }
+                emit("backstop: coordinator running with \(setup.rules.obligations.count) obligation rules from \(rules.url.path)")
+            }
+        }
         emit("backstop: running; press Ctrl-C to stop")
         await signals.wait()
         emit("backstop: stopping")
+        coordinating?.cancel()
+        _ = await coordinating?.result
         upkeep.cancel()
         await bus.close()
         await cluster?.stop()

@@ -188,7 +188,9 @@ struct UpTests {
         let dir = TestCluster.scratchDirectory("up-\(UUID().uuidString.prefix(8).lowercased())") + "/cluster"
         let process = Process()
         process.executableURL = CLI.executable
-        process.arguments = ["up", "--data-dir", dir]
+        let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Ops/rules/s-province.yaml").path
+        process.arguments = ["up", "--data-dir", dir, "--rules", rules]
         var environment = ProcessInfo.processInfo.environment
         for name in ["DATABASE_URL", "PGHOST", "PGDATABASE", "PGUSER", "PGSERVICE", "PGPORT", "PGHOSTADDR"] { environment[name] = nil }
         process.environment = environment
@@ -209,6 +211,9 @@ struct UpTests {
         // The cluster answers, and has the migrated schema.
         let c = try await Connection.connect("host=\(dir) user=backstop dbname=backstop")
         #expect(try await c.query("SELECT count(*) FROM backstop.schema_migrations").first!.decode(Int.self, at: 0) >= 2)
+        // The coordinator runs inside `up`: its subscription exists.
+        #expect(text.contains("coordinator running with"), "\(text)")
+        #expect(try await c.query("SELECT count(*) FROM backstop.subscriptions WHERE name = 'coordinator'").first!.decode(Int.self, at: 0) == 1)
         await c.close()
 
         kill(process.processIdentifier, SIGINT)
