@@ -64,7 +64,7 @@ struct CoordinatorConcurrencyTests {
     @Test(.timeLimit(.minutes(3)))
     func killedMidStreamAndRestartedItLosesAndDoublesNothing() async throws {
         let f = try await CoordinatorFixture.make()
-        let alerts = (0..<300).map { _ in Chain.alert(lead: "dept-education", co: []) }
+        let alerts = (0..<600).map { _ in Chain.alert(lead: "dept-education", co: []) }
         for chunk in stride(from: 0, to: alerts.count, by: 100) {
             let events = alerts[chunk..<min(chunk + 100, alerts.count)].map {
                 CloudEvent(source: "/orgs/coordinator", payload: $0, time: Date(), districtCode: "510703001")
