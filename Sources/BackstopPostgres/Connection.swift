@@ -77,13 +77,13 @@ public actor Connection {
     /// Cancelling the calling task asks the server to cancel the statement.
     @discardableResult
     public nonisolated func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws(PostgresError) -> QueryResult {
-        try await cancellable { () async throws(PostgresError) in try await self.execute(sql, parameters) }
+        try await cancellable { () async throws(PostgresError) in try await self.executeUnlessCancelled(sql, parameters) }
     }
 
     /// Runs a statement prepared once per connection under `name` (prepared on first use).
     @discardableResult
     public nonisolated func query(prepared name: String, _ sql: String, _ parameters: [any PostgresEncodable] = []) async throws(PostgresError) -> QueryResult {
-        try await cancellable { () async throws(PostgresError) in try await self.executePrepared(name, sql, parameters) }
+        try await cancellable { () async throws(PostgresError) in try await self.executePreparedUnlessCancelled(name, sql, parameters) }
     }
 
     /// Runs `body` inside `BEGIN … COMMIT`; any thrown error rolls the transaction back and is
@@ -195,6 +195,7 @@ public actor Connection {
     /// run through an `await` on the actor, which is what puts it on the connection's own thread.
     private nonisolated func cancellable<T: Sendable>(_ work: @Sendable () async throws(PostgresError) -> T) async throws(PostgresError) -> T {
         let canceller = self.canceller
+        canceller.reset()
         let result: Result<T, PostgresError> = await withTaskCancellationHandler {
             do throws(PostgresError) { return .success(try await work()) } catch { return .failure(error) }
         } onCancel: {
@@ -204,6 +205,25 @@ public actor Connection {
         // one; a connection that sent one is not reused.
         if canceller.fired { brokenFlag.set() }
         return try result.get()
+    }
+
+    /// Runs a statement unless its task was cancelled before it could be sent: a cancel request
+    /// that reaches the server before the statement does is ignored there, so it must stop the
+    /// statement here instead.
+    private func unlessCancelled<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
+        guard canceller.beginStatement() else {
+            throw PostgresError(code: .server, message: "canceling statement due to user request (before it was sent)", sqlState: "57014")
+        }
+        defer { canceller.endStatement() }
+        return try body()
+    }
+
+    private func executeUnlessCancelled(_ sql: String, _ parameters: [any PostgresEncodable]) throws(PostgresError) -> QueryResult {
+        try unlessCancelled { () throws(PostgresError) in try execute(sql, parameters) }
+    }
+
+    private func executePreparedUnlessCancelled(_ name: String, _ sql: String, _ parameters: [any PostgresEncodable]) throws(PostgresError) -> QueryResult {
+        try unlessCancelled { () throws(PostgresError) in try executePrepared(name, sql, parameters) }
     }
 
     private func consume(_ result: OpaquePointer?) throws(PostgresError) -> QueryResult {
@@ -305,11 +325,35 @@ final class Canceller: Sendable {
     }
 
     private let sent = Atomic<Bool>(false)
+    /// Whether the current call was cancelled, and whether its statement is on the wire.
+    private let state = Mutex<(requested: Bool, running: Bool)>((false, false))
 
     /// Whether a cancel request was ever sent on this connection.
     var fired: Bool { sent.load(ordering: .acquiring) }
 
+    /// Starts a new cancellable call.
+    func reset() { state.withLock { $0 = (false, false) } }
+
+    /// Marks the statement as sent; false when the call was cancelled before (nothing is sent).
+    func beginStatement() -> Bool {
+        state.withLock { s in
+            if s.requested { return false }
+            s.running = true
+            return true
+        }
+    }
+
+    /// Marks the statement as finished.
+    func endStatement() { state.withLock { $0.running = false } }
+
+    /// Cancels the current call: a statement on the wire gets a cancel request; one not yet sent
+    /// is never sent.
     func cancel() {
+        let running = state.withLock { s in
+            s.requested = true
+            return s.running
+        }
+        guard running else { return }
         handle.withLock { h in
             guard let h else { return }
             sent.store(true, ordering: .releasing)

@@ -110,6 +110,23 @@ struct ConnectionTests {
         #expect(!statement.isDue(at: start + .seconds(1)), "after the third time only age counts")
     }
 
+    @Test func aStatementCancelledBeforeItIsSentNeverRuns() async throws {
+        // One connection, busy: the second query is cancelled while it waits, before it is sent.
+        let pool = ConnectionPool(.init(conninfo: try await TestCluster.emptyDatabase(), maximumConnections: 1))
+        let blocker = Task { try await pool.query("SELECT pg_sleep(1)") }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        let task = Task { try await pool.query("SELECT pg_sleep(30)") }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        let result = await task.result
+        #expect(ContinuousClock.now - started < .seconds(10), "the cancelled statement must not run")
+        #expect(throws: (any Error).self) { try result.get() }
+        _ = try await blocker.value
+        #expect(try await pool.query("SELECT 41 + 1").first?.decode(Int.self, at: 0) == 42, "the connection stays usable")
+        await pool.close()
+    }
+
     @Test func cancellingTheTaskCancelsTheStatement() async throws {
         let pool = ConnectionPool(.init(conninfo: try await TestCluster.emptyDatabase(), maximumConnections: 1))
         let started = ContinuousClock.now
