@@ -91,7 +91,10 @@ actor Consumer {
             if await !doorbell.wait(after: seen, timeout: pollInterval) {
                 // A quiet poll interval: check the subscription is still the one we claim for (it may
                 // have been deleted and recreated under the same name).
-                try await refreshSubscription()
+                do { try await refreshSubscription() } catch {
+                    if Task.isCancelled { break }  // cancelled while checking: just stop
+                    throw error
+                }
             }
         }
         // Cancelled: send what was acknowledged, outside the cancelled task so the statement runs.
