@@ -21,10 +21,7 @@ public struct Organisation: Sendable, Hashable {
     /// Every rule a new organisation breaks, by field.
     public static func problems(id: String, name: String, districtCode: String) -> [ContractViolation] {
         var out: [ContractViolation] = []
-        let idBytes = Array(id.utf8)
-        let validID = (2...63).contains(idBytes.count) && (97...122).contains(idBytes[0])
-            && idBytes.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "-") }
-        if !validID { out.append(ContractViolation(field: "id", message: "must be 2–63 lowercase letters, digits or hyphens, starting with a letter")) }
+        if !OrganisationID.isValid(id) { out.append(ContractViolation(field: "id", message: "must be 2–63 lowercase letters, digits or hyphens, starting with a letter")) }
         if name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 200 {
             out.append(ContractViolation(field: "name", message: "must be 1–200 characters"))
         }

@@ -21,30 +21,23 @@ struct BusSQL: Sendable {
     let maintain: String
     let notify: String
 
-    static let shared: BusSQL = {
-        do { return try BusSQL() } catch { fatalError("BackstopBus resources are incomplete: \(error)") }
-    }()
+    static let shared = BusSQL()
 
-    private init() throws {
-        func load(_ name: String) throws -> String {
-            guard let text = EmbeddedSQL.files["SQL/\(name).sql"] else {
-                throw MigrationError("SQL/\(name).sql was not embedded in BackstopBus")
-            }
-            return text
-        }
-        publish = try load("publish")
-        publishLookup = try load("publish_lookup")
-        claim = try load("claim")
-        nack = try load("nack")
-        extend = try load("extend")
-        subscriptionCreate = try load("subscription_create")
-        subscriptionUpdate = try load("subscription_update")
-        subscriptionList = try load("subscription_list")
-        subscriptionDelete = try load("subscription_delete")
-        deadLetters = try load("dead_letters")
-        redrive = try load("redrive")
-        status = try load("status")
-        maintain = try load("maintain")
-        notify = try load("notify")
+    private init() {
+        func load(_ name: String) -> String { EmbeddedSQL.statement(name) }
+        publish = load("publish")
+        publishLookup = load("publish_lookup")
+        claim = load("claim")
+        nack = load("nack")
+        extend = load("extend")
+        subscriptionCreate = load("subscription_create")
+        subscriptionUpdate = load("subscription_update")
+        subscriptionList = load("subscription_list")
+        subscriptionDelete = load("subscription_delete")
+        deadLetters = load("dead_letters")
+        redrive = load("redrive")
+        status = load("status")
+        maintain = load("maintain")
+        notify = load("notify")
     }
 }

@@ -49,3 +49,14 @@ public enum Purpose: String, Sendable, Codable, CaseIterable {
     /// Reviewing how the parties respond.
     case oversight
 }
+
+/// Organisation ids: 2–63 lowercase letters, digits or hyphens, starting with a letter
+/// (`dept-health`), the `org_id` pattern of the contracts.
+public enum OrganisationID {
+    /// Whether `text` is a well-formed organisation id.
+    public static func isValid(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        return (2...63).contains(b.count) && (97...122).contains(b[0])
+            && b.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "-") }
+    }
+}

@@ -54,10 +54,10 @@ final class SchemaNode: Sendable {
         let k: [String: JSONValue]
         switch document {
         case .object(let members): k = members
-        case .bool(let b): k = ["x-never": .bool(!b)]
+        case .bool: k = [:]
         default: throw SchemaError(pointer: pointer, message: "a schema must be an object or a boolean")
         }
-        never = k["x-never"] == .bool(true) && k.count == 1
+        never = document == .bool(false)
         let supported: Set<String> = [
             "$ref", "type", "enum", "const", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
             "exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "maxItems", "uniqueItems", "properties",

@@ -51,13 +51,6 @@ private struct Parser {
     let catalogue: EventCatalogue
     let folder: URL
 
-    /// `^[a-z][a-z0-9-]{1,62}$`, the catalogue's organisation id.
-    static func isOrganisationID(_ text: String) -> Bool {
-        let b = Array(text.utf8)
-        return (2...63).contains(b.count) && (97...122).contains(b[0])
-            && b.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "-") }
-    }
-
     /// `^D[0-9]{1,2}[a-z0-9_-]{0,30}$`, the catalogue's rule id.
     static func isRuleID(_ text: String) -> Bool {
         let b = Array(text.utf8)
@@ -90,7 +83,7 @@ private struct Parser {
         for entry in supervisorEntries {
             guard let supervisor = org(entry.value, "supervisor of \(entry.key)") else { continue }
             if entry.key == "default" { defaultSupervisor = supervisor; continue }
-            if !Self.isOrganisationID(entry.key) { reader.fail(entry.keyNode, "supervisors: '\(entry.key)' is not an organisation id") }
+            if !OrganisationID.isValid(entry.key) { reader.fail(entry.keyNode, "supervisors: '\(entry.key)' is not an organisation id") }
             supervisors[entry.key] = supervisor
         }
         if defaultSupervisor == nil { reader.fail(top["supervisors"] ?? root, "supervisors: a 'default' supervisor is required") }
@@ -117,7 +110,7 @@ private struct Parser {
 
     func org(_ node: Node?, _ what: String) -> String? {
         guard let text = reader.string(node, what) else { return nil }
-        guard Self.isOrganisationID(text) else {
+        guard OrganisationID.isValid(text) else {
             reader.fail(node, "\(what): '\(text)' is not an organisation id (lowercase letters, digits and hyphens)")
             return nil
         }
@@ -180,7 +173,7 @@ private struct Parser {
             let m = reader.mapping(entry.value, "\(what).\(entry.key)", allowed: ["lead", "co"])
             guard let lead = org(reader.required(m, "lead", in: "\(what).\(entry.key)", at: entry.value), "\(what).\(entry.key).lead") else { continue }
             let co = reader.strings(m["co"], "\(what).\(entry.key).co").filter { text in
-                if Self.isOrganisationID(text) { return true }
+                if OrganisationID.isValid(text) { return true }
                 reader.fail(m["co"], "\(what).\(entry.key).co: '\(text)' is not an organisation id")
                 return false
             }
