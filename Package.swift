@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -52,15 +54,29 @@ let package = Package(
             plugins: ["SQLEmbedPlugin"]
         ),
         .target(
+            name: "BackstopInbox",
+            dependencies: [
+                "BackstopAccess", "BackstopBus", "BackstopContracts", "BackstopPostgres",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            exclude: ["SQL", "Migrations"],
+            swiftSettings: strict,
+            plugins: ["SQLEmbedPlugin"]
+        ),
+        .target(
             name: "BackstopHTTP",
             dependencies: [
-                "BackstopAccess", "BackstopBus", "BackstopContracts", "BackstopCoordinator", "BackstopPostgres",
+                "BackstopAccess", "BackstopInbox", "BackstopBus", "BackstopContracts", "BackstopCoordinator", "BackstopPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["openapi-generator-config.yaml"],
             swiftSettings: strict
@@ -112,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator", "BackstopAccess", "BackstopHTTP",
+                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator", "BackstopAccess", "BackstopInbox", "BackstopHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -125,7 +141,12 @@ let package = Package(
         ),
         .testTarget(
             name: "BackstopHTTPTests",
-            dependencies: ["BackstopHTTP", "BackstopAccess", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres", "BackstopCoordinator"],
+            dependencies: ["BackstopHTTP", "BackstopAccess", "BackstopInbox", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres", "BackstopCoordinator"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BackstopInboxTests",
+            dependencies: ["BackstopInbox", "BackstopAccess", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -21,6 +21,31 @@ public struct EventContract: Sendable {
     public let purpose: Purpose
     /// The generated Swift type of the payload.
     public let payloadType: any EventPayload.Type
+    /// Top-level `data` members marked `x-backstop-sensitive` (domain brief §8.3): never shown to
+    /// enterprises, cooperatives, social organisations or insurers; shown to government
+    /// organisations only within their duty, and every such read is audit-logged.
+    public let sensitiveFields: [String]
+    /// Where the event names organisations (members typed `#/$defs/org_id`), as paths of member
+    /// names below `data`, `*` standing for every item of an array.
+    public let organisationFields: [[String]]
+
+    /// The organisation ids `event` names in its ``organisationFields``.
+    public func organisations(namedIn event: CloudEvent) -> Set<String> {
+        var out: Set<String> = []
+        func collect(_ value: JSONValue, _ path: ArraySlice<String>) {
+            guard let head = path.first else {
+                if case .string(let id) = value { out.insert(id) }
+                return
+            }
+            if head == "*" {
+                if case .array(let items) = value { for item in items { collect(item, path.dropFirst()) } }
+            } else if let member = value.objectValue?[head] {
+                collect(member, path.dropFirst())
+            }
+        }
+        for path in organisationFields { collect(event.data, path[...]) }
+        return out
+    }
 
     /// Every rule the event's `data` breaks, located below `/data`.
     public func violations(of event: CloudEvent) -> [ContractViolation] {
@@ -97,14 +122,35 @@ public struct EventCatalogue: Sendable {
             guard let payloadType = types.removeValue(forKey: type) else {
                 throw CatalogueError(file: name, message: "no Swift payload type for \(type); run `backstop contracts generate`")
             }
+            let properties = members["properties"]?.objectValue ?? [:]
+            let sensitive = properties.keys.sorted().filter { properties[$0]?.objectValue?["x-backstop-sensitive"] == .bool(true) }
             contracts[type] = EventContract(
                 type: type, title: title, summary: summary, schema: compiled, schemaID: id, publishers: try kinds("publishers"),
-                subscribers: try kinds("subscribers"), sensitivity: sensitivity, purpose: purpose, payloadType: payloadType)
+                subscribers: try kinds("subscribers"), sensitivity: sensitivity, purpose: purpose, payloadType: payloadType,
+                sensitiveFields: sensitive, organisationFields: Self.paths(in: value, to: "#/$defs/org_id"))
         }
         if let stray = types.keys.sorted().first {
             throw CatalogueError(file: "events/\(stray).schema.json", message: "a Swift payload type exists but the schema does not")
         }
         self.contracts = contracts
+    }
+
+    /// Paths below the schema's root object to every member whose schema is `$ref: reference`.
+    static func paths(in schema: JSONValue, to reference: String) -> [[String]] {
+        var out: [[String]] = []
+        func walk(_ node: JSONValue, _ path: [String]) {
+            guard let members = node.objectValue else { return }
+            if members["$ref"] == .string(reference) { out.append(path) }
+            if let properties = members["properties"]?.objectValue {
+                for key in properties.keys.sorted() { walk(properties[key]!, path + [key]) }
+            }
+            if let items = members["items"] { walk(items, path + ["*"]) }
+            for combinator in ["allOf", "anyOf", "oneOf"] {
+                for branch in members[combinator]?.arrayValue ?? [] { walk(branch, path) }
+            }
+        }
+        walk(schema, [])
+        return out
     }
 
     /// The contract of `type`, if the catalogue has it.

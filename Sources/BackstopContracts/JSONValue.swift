@@ -45,6 +45,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// The items, if this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     /// The strings of an array of strings (other items are skipped), if this is an array.
     public var stringArray: [String]? {
         guard case .array(let items) = self else { return nil }

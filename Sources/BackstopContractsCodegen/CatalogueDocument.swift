@@ -27,6 +27,12 @@ struct CatalogueDocument {
             out += "- Published by: \(event.kinds("publishers").joined(separator: ", "))\n"
             out += "- Subscribed by: \(event.kinds("subscribers").joined(separator: ", "))\n"
             out += "- Sensitivity: \(event.metaText("sensitivity")); purpose: \(event.metaText("purpose"))\n"
+            let properties = event.members["properties"]?.objectValue ?? [:]
+            let sensitive = properties.keys.sorted().filter { properties[$0]?.objectValue?["x-backstop-sensitive"] == .bool(true) }
+            if !sensitive.isEmpty {
+                out += "- Sensitive fields (never sent to enterprises, cooperatives, social organisations or insurers; shown to "
+                out += "government organisations within their duty, each read audit-logged): \(sensitive.map { "`\($0)`" }.joined(separator: ", "))\n"
+            }
             out += "- Schema: [`events/\(event.type).schema.json`](events/\(event.type).schema.json); "
             out += "examples: [`examples/\(event.type)/`](examples/\(event.type)/)\n\n"
             out += "| field | type | required | description |\n|---|---|---|---|\n"

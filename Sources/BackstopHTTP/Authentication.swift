@@ -1,5 +1,6 @@
 import BackstopAccess
 import BackstopContracts
+import BackstopPostgres
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
@@ -47,6 +48,9 @@ struct ErrorMiddleware: ServerMiddleware {
         async throws -> (HTTPResponse, HTTPBody?) {
         do {
             return try await next(request, body, metadata)
+        } catch let error as ServerError where (error.underlyingError as? PostgresError)?.isTransient == true {
+            // The database is down or restarting: the client may retry.
+            return Problems.response(.serviceUnavailable, detail: "the database cannot be reached; retry later")
         } catch let error as ServerError where error.operationInput == nil {
             // Raised while decoding the request: a malformed parameter, header or body.
             return Problems.response(.badRequest, detail: "the request could not be read: \(Self.reason(error.underlyingError))")

@@ -6,8 +6,10 @@ import Foundation
 /// per service) and `HOST` (default 127.0.0.1). Exits 0 after a graceful shutdown (SIGTERM/SIGINT),
 /// 2 for bad settings, 1 when the server fails.
 public enum ServiceMain {
-    /// Runs the service `name` for `kinds` until it is stopped.
-    public static func run(name: String, kinds: Set<OrganisationKind>, defaultPort: Int) async -> Never {
+    /// Runs `service` until it is stopped.
+    public static func run(_ service: StakeholderService) async -> Never {
+        let name = service.name
+        let defaultPort = service.defaultPort
         let environment = ProcessInfo.processInfo.environment
         func fail(_ message: String, _ status: Int32) -> Never {
             FileHandle.standardError.write(Data("\(name): \(message)\n".utf8))
@@ -20,7 +22,7 @@ public enum ServiceMain {
             fail("PORT must be a number from 0 to 65535", 2)
         }
         let host = environment["HOST"] ?? "127.0.0.1"
-        let server = StakeholderServer(.init(name: name, kinds: kinds, conninfo: conninfo, host: host, port: port))
+        let server = StakeholderServer(.init(name: name, kinds: service.kinds, conninfo: conninfo, host: host, port: port))
         do {
             try await server.run { port in
                 FileHandle.standardOutput.write(Data("\(name): listening on http://\(host):\(port)\n".utf8))

@@ -2,6 +2,7 @@ import BackstopAccess
 import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
+import BackstopInbox
 import BackstopPostgres
 import Foundation
 import OpenAPIRuntime
@@ -13,6 +14,8 @@ struct StakeholderAPI: APIProtocol {
     let bus: Bus
     let permissions: Permissions
     let migrations: [Migration]
+    let inbox: Inbox
+    let bell: InboxBell
 
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
         .ok(.init(body: .json(.init(status: "ok", service: name))))

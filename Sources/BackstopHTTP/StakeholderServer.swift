@@ -2,6 +2,7 @@ import BackstopAccess
 import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
+import BackstopInbox
 import Foundation
 import Hummingbird
 import Logging
@@ -49,10 +50,17 @@ public struct StakeholderServer: Sendable {
     /// Runs until SIGTERM or SIGINT (or the task is cancelled); `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let bus = Bus(BusConfiguration(conninfo: configuration.conninfo, reconnectTimeout: .seconds(5)), logger: logger)
-        let migrations = try CoordinatorSchema.allMigrations() + AccessSchema.migrations()
-        let api = StakeholderAPI(name: configuration.name, bus: bus, permissions: Permissions(), migrations: migrations)
+        let migrations = try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()
+        let bell = InboxBell()
+        let api = StakeholderAPI(name: configuration.name, bus: bus, permissions: Permissions(), migrations: migrations,
+                                 inbox: Inbox(pool: bus.pool), bell: bell)
+        let inboxRouter = InboxRouter(service: configuration.name, kinds: configuration.kinds, bus: bus, bell: bell, logger: logger)
         let router = Router()
         let logger = self.logger
+        // Before any route: middleware applies to the routes added after it. `/metrics` is a plain
+        // route, outside the OpenAPI handlers and their API-key check.
+        router.add(middleware: MetricsMiddleware())
+        ServiceMetrics.addRoute(to: router, bus: bus, logger: logger)
         try api.registerHandlers(on: router, middlewares: [
             ErrorMiddleware(log: { logger.error("\($0)") }),
             AuthenticationMiddleware(registry: OrganisationRegistry(pool: bus.pool), served: configuration.kinds, serviceName: configuration.name),
@@ -63,7 +71,11 @@ public struct StakeholderServer: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            // The HTTP server drains requests in flight; inbox routing finishes the delivery it holds
+            // (anything unacknowledged is redelivered after its lease).
+            let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: inboxRouter)],
+                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
         } catch {
             await bus.close()
             throw error

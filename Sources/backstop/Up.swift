@@ -2,6 +2,7 @@ import ArgumentParser
 import BackstopAccess
 import BackstopBus
 import BackstopCoordinator
+import BackstopInbox
 import BackstopPostgres
 import Dispatch
 import Foundation
@@ -51,7 +52,7 @@ struct Up: AsyncParsableCommand {
         }
         let migrator = try await Connection.connect(conninfo)
         let applied: [Int]
-        do { applied = try await Migrator(migrations: try CoordinatorSchema.allMigrations() + AccessSchema.migrations(), logger: CLILog.logger).migrate(migrator) } catch {
+        do { applied = try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess(), logger: CLILog.logger).migrate(migrator) } catch {
             await migrator.close()
             await cluster?.stop()
             throw error

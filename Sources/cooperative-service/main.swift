@@ -3,4 +3,4 @@ import BackstopHTTP
 
 // cooperative-service: the HTTP API for farmers' cooperatives (industry support, jobs, measures).
 // See ServiceMain.
-await ServiceMain.run(name: "cooperative-service", kinds: [.cooperative], defaultPort: 8083)
+await ServiceMain.run(.cooperative)

@@ -3,4 +3,4 @@ import BackstopHTTP
 
 // department-service: the HTTP API for government — county departments, townships and villages
 // (signing for alerts, verification visits, cases, measures, closures). See ServiceMain.
-await ServiceMain.run(name: "department-service", kinds: [.department, .township, .village], defaultPort: 8081)
+await ServiceMain.run(.department)

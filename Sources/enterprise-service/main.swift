@@ -3,4 +3,4 @@ import BackstopHTTP
 
 // enterprise-service: the HTTP API for enterprises (job offers, referral answers, placements,
 // donations, industry support). See ServiceMain for its settings.
-await ServiceMain.run(name: "enterprise-service", kinds: [.enterprise], defaultPort: 8082)
+await ServiceMain.run(.enterprise)

@@ -3,4 +3,4 @@ import BackstopHTTP
 
 // social-org-service: the HTTP API for social organisations (donation pledges, commitments,
 // disbursements, measures). See ServiceMain.
-await ServiceMain.run(name: "social-org-service", kinds: [.socialOrg], defaultPort: 8084)
+await ServiceMain.run(.socialOrg)

@@ -3,6 +3,7 @@ import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
 import BackstopHTTP
+import BackstopInbox
 import BackstopPostgres
 import BackstopTesting
 import Foundation
@@ -15,17 +16,18 @@ import FoundationNetworking
 /// an enterprise, a department and a disabled enterprise.
 struct ServiceFixture {
     let base: URL
+    let conninfo: String
     let pool: ConnectionPool
     let registry: OrganisationRegistry
     let enterpriseKey: String
     let departmentKey: String
     let task: Task<Void, any Error>
 
-    static func make() async throws -> ServiceFixture {
+    static func make(_ service: StakeholderService = .enterprise) async throws -> ServiceFixture {
         let conninfo = try await TestCluster.migratedDatabase()
         let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: 2))
         _ = try await pool.withConnection { c in
-            try await Migrator(migrations: try CoordinatorSchema.allMigrations() + AccessSchema.migrations()).migrate(c)
+            try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()).migrate(c)
         }
         let registry = OrganisationRegistry(pool: pool)
         try await registry.add(id: "ent-lvyuan-foods", kind: .enterprise, name: "Lvyuan Foods", districtCode: "510703")
@@ -33,10 +35,10 @@ struct ServiceFixture {
         let enterpriseKey = try await registry.issueKey(for: "ent-lvyuan-foods").secret
         let departmentKey = try await registry.issueKey(for: "dept-hrss").secret
         let port = PortBox()
-        let server = StakeholderServer(.init(name: "enterprise-service", kinds: [.enterprise], conninfo: conninfo, port: 0))
+        let server = StakeholderServer(.init(name: service.name, kinds: service.kinds, conninfo: conninfo, port: 0))
         let task = Task { try await server.run { await port.set($0) } }
         let bound = try await port.wait()
-        return ServiceFixture(base: URL(string: "http://127.0.0.1:\(bound)")!, pool: pool, registry: registry,
+        return ServiceFixture(base: URL(string: "http://127.0.0.1:\(bound)")!, conninfo: conninfo, pool: pool, registry: registry,
                               enterpriseKey: enterpriseKey, departmentKey: departmentKey, task: task)
     }
 

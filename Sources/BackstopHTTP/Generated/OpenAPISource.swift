@@ -2,5 +2,5 @@
 
 /// The SHA-256 of the Contracts/openapi.yaml that Types.swift and Server.swift were generated from.
 enum OpenAPISource {
-    static let sha256 = "77ab8ffa1213dfad07581c0fd00968d2f0c2e181967e3c6b2b7c20323c734d51"
+    static let sha256 = "fc2e69fca54e5e95835c6060ad4805f19d414763ea1cf3f7c7f20d859cc18aa8"
 }

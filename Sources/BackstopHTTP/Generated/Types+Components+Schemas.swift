@@ -219,6 +219,235 @@ extension Components {
                 case overdue
             }
         }
+        /// - Remark: Generated from `#/components/schemas/InboxPage`.
+        internal struct InboxPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InboxPage/items`.
+            internal var items: [Components.Schemas.InboxItem]
+            /// Present when the page is full; pass it as `after` for the next page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxPage/next_after`.
+            internal var nextAfter: Swift.Int64?
+            /// Creates a new `InboxPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextAfter: Present when the page is full; pass it as `after` for the next page.
+            internal init(
+                items: [Components.Schemas.InboxItem],
+                nextAfter: Swift.Int64? = nil
+            ) {
+                self.items = items
+                self.nextAfter = nextAfter
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextAfter = "next_after"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InboxItem`.
+        internal struct InboxItem: Codable, Hashable, Sendable {
+            /// The item's id: increasing in the order items arrived.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxItem/id`.
+            internal var id: Swift.Int64
+            /// The organisation's subscriptions that matched.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxItem/subscriptions`.
+            internal var subscriptions: [Swift.String]
+            /// The CloudEvents 1.0 event, without the fields listed in `withheld`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxItem/event`.
+            internal struct EventPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `EventPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// The CloudEvents 1.0 event, without the fields listed in `withheld`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxItem/event`.
+            internal var event: Components.Schemas.InboxItem.EventPayload
+            /// Sensitive fields removed because the organisation may not see them (JSON pointers into `event`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxItem/withheld`.
+            internal var withheld: [Swift.String]
+            /// When it reached the inbox.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxItem/delivered_at`.
+            internal var deliveredAt: Foundation.Date
+            /// When the organisation acknowledged it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxItem/acked_at`.
+            internal var ackedAt: Foundation.Date?
+            /// Creates a new `InboxItem`.
+            ///
+            /// - Parameters:
+            ///   - id: The item's id: increasing in the order items arrived.
+            ///   - subscriptions: The organisation's subscriptions that matched.
+            ///   - event: The CloudEvents 1.0 event, without the fields listed in `withheld`.
+            ///   - withheld: Sensitive fields removed because the organisation may not see them (JSON pointers into `event`).
+            ///   - deliveredAt: When it reached the inbox.
+            ///   - ackedAt: When the organisation acknowledged it.
+            internal init(
+                id: Swift.Int64,
+                subscriptions: [Swift.String],
+                event: Components.Schemas.InboxItem.EventPayload,
+                withheld: [Swift.String],
+                deliveredAt: Foundation.Date,
+                ackedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.subscriptions = subscriptions
+                self.event = event
+                self.withheld = withheld
+                self.deliveredAt = deliveredAt
+                self.ackedAt = ackedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case subscriptions
+                case event
+                case withheld
+                case deliveredAt = "delivered_at"
+                case ackedAt = "acked_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InboxAck`.
+        internal struct InboxAck: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InboxAck/id`.
+            internal var id: Swift.Int64
+            /// When it was first acknowledged.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InboxAck/acked_at`.
+            internal var ackedAt: Foundation.Date
+            /// Creates a new `InboxAck`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - ackedAt: When it was first acknowledged.
+            internal init(
+                id: Swift.Int64,
+                ackedAt: Foundation.Date
+            ) {
+                self.id = id
+                self.ackedAt = ackedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case ackedAt = "acked_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SubscriptionInput`.
+        internal struct SubscriptionInput: Codable, Hashable, Sendable {
+            /// Event types to receive (omit for every type the organisation's kind may receive).
+            ///
+            /// - Remark: Generated from `#/components/schemas/SubscriptionInput/event_types`.
+            internal var eventTypes: [Swift.String]?
+            /// Receive only events whose division code starts with this (empty or omitted for all).
+            ///
+            /// - Remark: Generated from `#/components/schemas/SubscriptionInput/district_prefix`.
+            internal var districtPrefix: Swift.String?
+            /// Creates a new `SubscriptionInput`.
+            ///
+            /// - Parameters:
+            ///   - eventTypes: Event types to receive (omit for every type the organisation's kind may receive).
+            ///   - districtPrefix: Receive only events whose division code starts with this (empty or omitted for all).
+            internal init(
+                eventTypes: [Swift.String]? = nil,
+                districtPrefix: Swift.String? = nil
+            ) {
+                self.eventTypes = eventTypes
+                self.districtPrefix = districtPrefix
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case eventTypes = "event_types"
+                case districtPrefix = "district_prefix"
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.eventTypes = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .eventTypes
+                )
+                self.districtPrefix = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .districtPrefix
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "event_types",
+                    "district_prefix"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OrgSubscription`.
+        internal struct OrgSubscription: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OrgSubscription/name`.
+            internal var name: Swift.String
+            /// Absent when it receives every type the kind may receive.
+            ///
+            /// - Remark: Generated from `#/components/schemas/OrgSubscription/event_types`.
+            internal var eventTypes: [Swift.String]?
+            /// - Remark: Generated from `#/components/schemas/OrgSubscription/district_prefix`.
+            internal var districtPrefix: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OrgSubscription/created_at`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/OrgSubscription/updated_at`.
+            internal var updatedAt: Foundation.Date
+            /// Creates a new `OrgSubscription`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - eventTypes: Absent when it receives every type the kind may receive.
+            ///   - districtPrefix:
+            ///   - createdAt:
+            ///   - updatedAt:
+            internal init(
+                name: Swift.String,
+                eventTypes: [Swift.String]? = nil,
+                districtPrefix: Swift.String,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.name = name
+                self.eventTypes = eventTypes
+                self.districtPrefix = districtPrefix
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case eventTypes = "event_types"
+                case districtPrefix = "district_prefix"
+                case createdAt = "created_at"
+                case updatedAt = "updated_at"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SubscriptionList`.
+        internal struct SubscriptionList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SubscriptionList/subscriptions`.
+            internal var subscriptions: [Components.Schemas.OrgSubscription]
+            /// Creates a new `SubscriptionList`.
+            ///
+            /// - Parameters:
+            ///   - subscriptions:
+            internal init(subscriptions: [Components.Schemas.OrgSubscription]) {
+                self.subscriptions = subscriptions
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case subscriptions
+            }
+        }
         /// An RFC 9457 problem document.
         ///
         /// - Remark: Generated from `#/components/schemas/Problem`.

@@ -33,6 +33,46 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /v1/obligations`.
     /// - Remark: Generated from `#/paths//v1/obligations/get(listObligations)`.
     func listObligations(_ input: Operations.ListObligations.Input) async throws -> Operations.ListObligations.Output
+    /// Read the inbox
+    ///
+    /// Items of the calling organisation's inbox, oldest first, after item `after`. Page on by passing the last item's `id` as `after` (or `next_after`). Enterprises, cooperatives, social organisations and insurers receive public events and the events that name them; departments, townships and villages receive every event their subscriptions match. Sensitive fields (`x-backstop-sensitive` in the event schemas) are shown only to government organisations within their duty (named in the event, or a township or village whose division contains it); each such read is written to the audit log.
+    ///
+    /// - Remark: HTTP `GET /v1/inbox`.
+    /// - Remark: Generated from `#/paths//v1/inbox/get(listInbox)`.
+    func listInbox(_ input: Operations.ListInbox.Input) async throws -> Operations.ListInbox.Output
+    /// Stream the inbox live (Server-Sent Events)
+    ///
+    /// Every item of the inbox after `Last-Event-ID` (or `after`), then new items as they arrive, as Server-Sent Events: `id` is the item id, `event` the event type, `data` the item as in listInbox. A client that reconnects with the last id it saw resumes without gaps or repeats. A comment line is sent every 15 seconds to keep the connection open. The stream ends when the service shuts down.
+    ///
+    /// - Remark: HTTP `GET /v1/inbox/stream`.
+    /// - Remark: Generated from `#/paths//v1/inbox/stream/get(streamInbox)`.
+    func streamInbox(_ input: Operations.StreamInbox.Input) async throws -> Operations.StreamInbox.Output
+    /// Acknowledge an inbox item
+    ///
+    /// Marks one item as handled; it leaves the pending view. Acknowledging again changes nothing and answers with the first acknowledgement's time. Answering what the organisation owes (signing for an alert, answering a referral) is done by publishing the answering event.
+    ///
+    /// - Remark: HTTP `POST /v1/inbox/{id}/ack`.
+    /// - Remark: Generated from `#/paths//v1/inbox/{id}/ack/post(ackInboxItem)`.
+    func ackInboxItem(_ input: Operations.AckInboxItem.Input) async throws -> Operations.AckInboxItem.Output
+    /// The organisation's subscriptions
+    ///
+    /// - Remark: HTTP `GET /v1/subscriptions`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/get(listSubscriptions)`.
+    func listSubscriptions(_ input: Operations.ListSubscriptions.Input) async throws -> Operations.ListSubscriptions.Output
+    /// Create or replace a subscription
+    ///
+    /// Departments, townships and villages only (others get 403). Events published from now on reach the inbox when they match: one of `event_types` (omitted: every type the kind may receive; each must be one the kind may subscribe to) and a division code starting with `district_prefix`.
+    ///
+    /// - Remark: HTTP `PUT /v1/subscriptions/{name}`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/put(putSubscription)`.
+    func putSubscription(_ input: Operations.PutSubscription.Input) async throws -> Operations.PutSubscription.Output
+    /// Delete a subscription
+    ///
+    /// Departments, townships and villages only. Items already in the inbox stay.
+    ///
+    /// - Remark: HTTP `DELETE /v1/subscriptions/{name}`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/delete(deleteSubscription)`.
+    func deleteSubscription(_ input: Operations.DeleteSubscription.Input) async throws -> Operations.DeleteSubscription.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -82,6 +122,90 @@ extension APIProtocol {
     ) async throws -> Operations.ListObligations.Output {
         try await listObligations(Operations.ListObligations.Input(
             query: query,
+            headers: headers
+        ))
+    }
+    /// Read the inbox
+    ///
+    /// Items of the calling organisation's inbox, oldest first, after item `after`. Page on by passing the last item's `id` as `after` (or `next_after`). Enterprises, cooperatives, social organisations and insurers receive public events and the events that name them; departments, townships and villages receive every event their subscriptions match. Sensitive fields (`x-backstop-sensitive` in the event schemas) are shown only to government organisations within their duty (named in the event, or a township or village whose division contains it); each such read is written to the audit log.
+    ///
+    /// - Remark: HTTP `GET /v1/inbox`.
+    /// - Remark: Generated from `#/paths//v1/inbox/get(listInbox)`.
+    internal func listInbox(
+        query: Operations.ListInbox.Input.Query = .init(),
+        headers: Operations.ListInbox.Input.Headers = .init()
+    ) async throws -> Operations.ListInbox.Output {
+        try await listInbox(Operations.ListInbox.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Stream the inbox live (Server-Sent Events)
+    ///
+    /// Every item of the inbox after `Last-Event-ID` (or `after`), then new items as they arrive, as Server-Sent Events: `id` is the item id, `event` the event type, `data` the item as in listInbox. A client that reconnects with the last id it saw resumes without gaps or repeats. A comment line is sent every 15 seconds to keep the connection open. The stream ends when the service shuts down.
+    ///
+    /// - Remark: HTTP `GET /v1/inbox/stream`.
+    /// - Remark: Generated from `#/paths//v1/inbox/stream/get(streamInbox)`.
+    internal func streamInbox(
+        query: Operations.StreamInbox.Input.Query = .init(),
+        headers: Operations.StreamInbox.Input.Headers = .init()
+    ) async throws -> Operations.StreamInbox.Output {
+        try await streamInbox(Operations.StreamInbox.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Acknowledge an inbox item
+    ///
+    /// Marks one item as handled; it leaves the pending view. Acknowledging again changes nothing and answers with the first acknowledgement's time. Answering what the organisation owes (signing for an alert, answering a referral) is done by publishing the answering event.
+    ///
+    /// - Remark: HTTP `POST /v1/inbox/{id}/ack`.
+    /// - Remark: Generated from `#/paths//v1/inbox/{id}/ack/post(ackInboxItem)`.
+    internal func ackInboxItem(
+        path: Operations.AckInboxItem.Input.Path,
+        headers: Operations.AckInboxItem.Input.Headers = .init()
+    ) async throws -> Operations.AckInboxItem.Output {
+        try await ackInboxItem(Operations.AckInboxItem.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The organisation's subscriptions
+    ///
+    /// - Remark: HTTP `GET /v1/subscriptions`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/get(listSubscriptions)`.
+    internal func listSubscriptions(headers: Operations.ListSubscriptions.Input.Headers = .init()) async throws -> Operations.ListSubscriptions.Output {
+        try await listSubscriptions(Operations.ListSubscriptions.Input(headers: headers))
+    }
+    /// Create or replace a subscription
+    ///
+    /// Departments, townships and villages only (others get 403). Events published from now on reach the inbox when they match: one of `event_types` (omitted: every type the kind may receive; each must be one the kind may subscribe to) and a division code starting with `district_prefix`.
+    ///
+    /// - Remark: HTTP `PUT /v1/subscriptions/{name}`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/put(putSubscription)`.
+    internal func putSubscription(
+        path: Operations.PutSubscription.Input.Path,
+        headers: Operations.PutSubscription.Input.Headers = .init(),
+        body: Operations.PutSubscription.Input.Body
+    ) async throws -> Operations.PutSubscription.Output {
+        try await putSubscription(Operations.PutSubscription.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Delete a subscription
+    ///
+    /// Departments, townships and villages only. Items already in the inbox stay.
+    ///
+    /// - Remark: HTTP `DELETE /v1/subscriptions/{name}`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/delete(deleteSubscription)`.
+    internal func deleteSubscription(
+        path: Operations.DeleteSubscription.Input.Path,
+        headers: Operations.DeleteSubscription.Input.Headers = .init()
+    ) async throws -> Operations.DeleteSubscription.Output {
+        try await deleteSubscription(Operations.DeleteSubscription.Input(
+            path: path,
             headers: headers
         ))
     }

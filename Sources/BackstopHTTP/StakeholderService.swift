@@ -1,0 +1,23 @@
+import BackstopContracts
+
+/// The stakeholder services: one executable per group of organisation kinds (design §1).
+public struct StakeholderService: Sendable, Hashable {
+    /// The executable's name.
+    public let name: String
+    /// The organisation kinds whose keys it accepts.
+    public let kinds: Set<OrganisationKind>
+    /// The port it listens on unless `PORT` says otherwise.
+    public let defaultPort: Int
+
+    /// Government: county departments, townships and villages (signing for alerts, visits, cases, measures, closures).
+    public static let department = StakeholderService(name: "department-service", kinds: [.department, .township, .village], defaultPort: 8081)
+    /// Enterprises (job offers, referrals, placements, industry support, donations).
+    public static let enterprise = StakeholderService(name: "enterprise-service", kinds: [.enterprise], defaultPort: 8082)
+    /// Cooperatives (industry support, jobs, measures).
+    public static let cooperative = StakeholderService(name: "cooperative-service", kinds: [.cooperative], defaultPort: 8083)
+    /// Social organisations (donation pledges, commitments, disbursements, measures).
+    public static let socialOrg = StakeholderService(name: "social-org-service", kinds: [.socialOrg], defaultPort: 8084)
+
+    /// Every stakeholder service.
+    public static let all: [StakeholderService] = [department, enterprise, cooperative, socialOrg]
+}

@@ -1,0 +1,26 @@
+import BackstopAccess
+import BackstopBus
+
+/// The tables of organisations' subscriptions and inboxes, as migrations numbered from 3001,
+/// after the access tables they build on.
+public enum InboxSchema {
+    /// The inbox migrations, ordered by version.
+    public static func migrations() throws -> [Migration] {
+        try Migration.parse(files: EmbeddedSQL.files)
+    }
+
+    /// The access and inbox migrations together (what a stakeholder service needs beyond the bus).
+    public static func withAccess() throws -> [Migration] {
+        try AccessSchema.migrations() + migrations()
+    }
+}
+
+/// The inbox module's SQL statements.
+struct InboxSQL: Sendable {
+    let route = EmbeddedSQL.statement("route")
+    let list = EmbeddedSQL.statement("inbox_list")
+    let ack = EmbeddedSQL.statement("inbox_ack")
+    let subscriptionPut = EmbeddedSQL.statement("subscription_put")
+    let subscriptionList = EmbeddedSQL.statement("subscription_list")
+    let subscriptionDelete = EmbeddedSQL.statement("subscription_delete")
+}

@@ -1,0 +1,1 @@
+DELETE FROM backstop.org_subscriptions WHERE organisation_id = $1 AND name = $2 RETURNING id
