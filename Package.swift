@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -60,6 +61,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["SQL", "Migrations"],
             swiftSettings: strict,
@@ -141,7 +143,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BackstopHTTPTests",
-            dependencies: ["BackstopHTTP", "BackstopAccess", "BackstopInbox", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres", "BackstopCoordinator"],
+            dependencies: ["BackstopHTTP", "BackstopAccess", "BackstopInbox", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres", "BackstopCoordinator",
+                           .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict
         ),
         .testTarget(

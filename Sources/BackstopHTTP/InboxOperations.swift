@@ -65,6 +65,7 @@ extension StakeholderAPI {
         let wanted = OrganisationSubscription(name: input.path.name, eventTypes: body.eventTypes, districtPrefix: body.districtPrefix ?? "")
         do {
             let (stored, created) = try await inbox.put(wanted, for: principal)
+            try await webhooks.subscriptionChanged(stored, for: principal)
             return created ? .created(.init(body: .json(Self.schema(stored)))) : .ok(.init(body: .json(Self.schema(stored))))
         } catch InboxError.invalid(let problems) {
             return .badRequest(.init(body: .applicationProblemJson(Problems.make(400, "Bad Request", detail: "the subscription is not valid; nothing was changed", errors: problems))))
@@ -76,6 +77,7 @@ extension StakeholderAPI {
         guard OrganisationSubscription.managingKinds.contains(principal.kind) else {
             return .forbidden(.init(body: .applicationProblemJson(Problems.make(403, "Forbidden", detail: "a \(principal.kind.rawValue) cannot manage subscriptions"))))
         }
+        _ = try await webhooks.remove(on: input.path.name, of: principal.organisation)
         guard try await inbox.deleteSubscription(input.path.name, of: principal.organisation) else {
             return .notFound(.init(body: .applicationProblemJson(Problems.make(404, "Not Found", detail: "\(principal.organisation) has no subscription \(input.path.name)"))))
         }

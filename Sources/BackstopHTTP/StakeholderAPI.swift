@@ -16,6 +16,7 @@ struct StakeholderAPI: APIProtocol {
     let migrations: [Migration]
     let inbox: Inbox
     let bell: InboxBell
+    let webhooks: Webhooks
 
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
         .ok(.init(body: .json(.init(status: "ok", service: name))))

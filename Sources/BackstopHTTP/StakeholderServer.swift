@@ -53,8 +53,9 @@ public struct StakeholderServer: Sendable {
         let migrations = try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()
         let bell = InboxBell()
         let api = StakeholderAPI(name: configuration.name, bus: bus, permissions: Permissions(), migrations: migrations,
-                                 inbox: Inbox(pool: bus.pool), bell: bell)
+                                 inbox: Inbox(pool: bus.pool), bell: bell, webhooks: Webhooks(bus: bus))
         let inboxRouter = InboxRouter(service: configuration.name, kinds: configuration.kinds, bus: bus, bell: bell, logger: logger)
+        let dispatcher = WebhookDispatcher(kinds: configuration.kinds, bus: bus, logger: logger)
         let router = Router()
         let logger = self.logger
         // Before any route: middleware applies to the routes added after it. `/metrics` is a plain
@@ -71,9 +72,9 @@ public struct StakeholderServer: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         do {
-            // The HTTP server drains requests in flight; inbox routing finishes the delivery it holds
-            // (anything unacknowledged is redelivered after its lease).
-            let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: inboxRouter)],
+            // The HTTP server drains requests in flight; inbox routing and webhook delivery stop
+            // taking work (anything claimed but unacknowledged is redelivered after its lease).
+            let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: inboxRouter), .init(service: dispatcher)],
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {

@@ -23,4 +23,9 @@ struct InboxSQL: Sendable {
     let subscriptionPut = EmbeddedSQL.statement("subscription_put")
     let subscriptionList = EmbeddedSQL.statement("subscription_list")
     let subscriptionDelete = EmbeddedSQL.statement("subscription_delete")
+    let webhookPut = EmbeddedSQL.statement("webhook_put")
+    let webhookRotate = EmbeddedSQL.statement("webhook_rotate")
+    let webhookDelete = EmbeddedSQL.statement("webhook_delete")
+    let webhookGet = EmbeddedSQL.statement("webhook_get")
+    let webhookActive = EmbeddedSQL.statement("webhook_active")
 }

@@ -81,4 +81,54 @@ struct ServiceProcessTests {
         #expect(try await pool.query("SELECT count(*) FROM backstop.events").first!.decode(Int.self, at: 0) == 2)
         await pool.close()
     }
+
+    @Test(.timeLimit(.minutes(2)))
+    func sigtermWithRequestsAndAStreamInFlightLosesNothingAndExitsZero() async throws {
+        let conninfo = try await TestCluster.migratedDatabase()
+        let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: 2))
+        _ = try await pool.withConnection { c in
+            try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()).migrate(c)
+        }
+        let registry = OrganisationRegistry(pool: pool)
+        try await registry.add(id: "township-510703001", kind: .township, name: "Township 001", districtCode: "510703001")
+        let key = try await registry.issueKey(for: "township-510703001").secret
+        let service = try await ServiceProcess.start("department-service", conninfo: conninfo)
+        let stream = try EventStreamClient(service.base.appendingPathComponent("v1/inbox/stream"), key: key)
+        try await Task.sleep(for: .milliseconds(300))
+
+        let visit = #"{"type":"cn.backstop.verification.visit_recorded.v1","data":"# + JSONText.encode(VerificationVisitRecordedV1.sample.json) + "}"
+        // 60 publishes in flight; SIGTERM arrives once 10 are answered, while the rest are in flight.
+        let accepted = await withTaskGroup(of: String?.self) { group -> [String] in
+            for i in 0..<60 {
+                group.addTask {
+                    var request = URLRequest(url: service.base.appendingPathComponent("v1/events"))
+                    request.httpMethod = "POST"
+                    request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+                    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                    request.setValue("visit-\(i)", forHTTPHeaderField: "Idempotency-Key")
+                    request.httpBody = Data(visit.utf8)
+                    request.timeoutInterval = 10
+                    guard let (data, response) = try? await URLSession.shared.data(for: request),
+                          (response as? HTTPURLResponse)?.statusCode == 201 else { return nil }
+                    return JSONText.decode(String(decoding: data, as: UTF8.self))?.objectValue?["id"].flatMap { if case .string(let id) = $0 { id } else { nil } }
+                }
+            }
+            var ids: [String] = []
+            var answered = 0
+            for await id in group {
+                if let id { ids.append(id) }
+                answered += 1
+                if answered == 10 { kill(service.process.processIdentifier, SIGTERM) }
+            }
+            return ids
+        }
+        for _ in 0..<1500 where service.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!service.process.isRunning, "stopped within 15 s")
+        #expect(service.process.terminationStatus == 0, "a graceful stop exits 0, even with a stream open")
+        #expect(!accepted.isEmpty)
+        let stored = try await pool.query("SELECT id FROM backstop.events").map { try $0.decode(String.self, at: 0) }
+        #expect(Set(accepted).isSubset(of: Set(stored)), "every publish answered 201 is stored")
+        await stream.close()
+        await pool.close()
+    }
 }

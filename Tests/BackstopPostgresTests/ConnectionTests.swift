@@ -172,7 +172,8 @@ struct ConnectionTests {
         }
         // Eight 0.5 s sleeps blocking a 2-thread pool would take >= 2 s and starve the ticker.
         #expect(clock.now - start < .milliseconds(1500))
-        #expect(ticks > 5)
+        // Starved, the ticker would get at most one tick; a loaded machine still gives it several.
+        #expect(ticks >= 3)
         for c in connections { await c.close() }
     }
 

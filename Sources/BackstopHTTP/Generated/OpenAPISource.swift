@@ -2,5 +2,5 @@
 
 /// The SHA-256 of the Contracts/openapi.yaml that Types.swift and Server.swift were generated from.
 enum OpenAPISource {
-    static let sha256 = "fc2e69fca54e5e95835c6060ad4805f19d414763ea1cf3f7c7f20d859cc18aa8"
+    static let sha256 = "5af74df8ba6df2707e7652e4e5f31692bba4b1eee71cc3f8470ae2587c45d3c6"
 }

@@ -433,6 +433,124 @@ extension Components {
                 case updatedAt = "updated_at"
             }
         }
+        /// - Remark: Generated from `#/components/schemas/WebhookInput`.
+        internal struct WebhookInput: Codable, Hashable, Sendable {
+            /// The http or https URL to POST events to.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookInput/url`.
+            internal var url: Swift.String
+            /// CloudEvents HTTP content mode.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookInput/mode`.
+            internal enum ModePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case structured = "structured"
+                case binary = "binary"
+            }
+            /// CloudEvents HTTP content mode.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookInput/mode`.
+            internal var mode: Components.Schemas.WebhookInput.ModePayload?
+            /// Attempts before a delivery is dead-lettered.
+            ///
+            /// - Remark: Generated from `#/components/schemas/WebhookInput/max_attempts`.
+            internal var maxAttempts: Swift.Int?
+            /// Creates a new `WebhookInput`.
+            ///
+            /// - Parameters:
+            ///   - url: The http or https URL to POST events to.
+            ///   - mode: CloudEvents HTTP content mode.
+            ///   - maxAttempts: Attempts before a delivery is dead-lettered.
+            internal init(
+                url: Swift.String,
+                mode: Components.Schemas.WebhookInput.ModePayload? = nil,
+                maxAttempts: Swift.Int? = nil
+            ) {
+                self.url = url
+                self.mode = mode
+                self.maxAttempts = maxAttempts
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case url
+                case mode
+                case maxAttempts = "max_attempts"
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.url = try container.decode(
+                    Swift.String.self,
+                    forKey: .url
+                )
+                self.mode = try container.decodeIfPresent(
+                    Components.Schemas.WebhookInput.ModePayload.self,
+                    forKey: .mode
+                )
+                self.maxAttempts = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .maxAttempts
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "url",
+                    "mode",
+                    "max_attempts"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Webhook`.
+        internal struct Webhook: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Webhook/url`.
+            internal var url: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Webhook/mode`.
+            internal enum ModePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case structured = "structured"
+                case binary = "binary"
+            }
+            /// - Remark: Generated from `#/components/schemas/Webhook/mode`.
+            internal var mode: Components.Schemas.Webhook.ModePayload
+            /// - Remark: Generated from `#/components/schemas/Webhook/max_attempts`.
+            internal var maxAttempts: Swift.Int
+            /// The bus subscription carrying its deliveries (for backstop dlq list / redrive).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Webhook/bus_subscription`.
+            internal var busSubscription: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Webhook/created_at`.
+            internal var createdAt: Foundation.Date
+            /// The signing secret; only in answers that create or rotate it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Webhook/secret`.
+            internal var secret: Swift.String?
+            /// Creates a new `Webhook`.
+            ///
+            /// - Parameters:
+            ///   - url:
+            ///   - mode:
+            ///   - maxAttempts:
+            ///   - busSubscription: The bus subscription carrying its deliveries (for backstop dlq list / redrive).
+            ///   - createdAt:
+            ///   - secret: The signing secret; only in answers that create or rotate it.
+            internal init(
+                url: Swift.String,
+                mode: Components.Schemas.Webhook.ModePayload,
+                maxAttempts: Swift.Int,
+                busSubscription: Swift.String,
+                createdAt: Foundation.Date,
+                secret: Swift.String? = nil
+            ) {
+                self.url = url
+                self.mode = mode
+                self.maxAttempts = maxAttempts
+                self.busSubscription = busSubscription
+                self.createdAt = createdAt
+                self.secret = secret
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case url
+                case mode
+                case maxAttempts = "max_attempts"
+                case busSubscription = "bus_subscription"
+                case createdAt = "created_at"
+                case secret
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/SubscriptionList`.
         internal struct SubscriptionList: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/SubscriptionList/subscriptions`.

@@ -73,6 +73,32 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /v1/subscriptions/{name}`.
     /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/delete(deleteSubscription)`.
     func deleteSubscription(_ input: Operations.DeleteSubscription.Input) async throws -> Operations.DeleteSubscription.Output
+    /// The subscription's webhook (without its secret)
+    ///
+    /// - Remark: HTTP `GET /v1/subscriptions/{name}/webhook`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/get(getWebhook)`.
+    func getWebhook(_ input: Operations.GetWebhook.Input) async throws -> Operations.GetWebhook.Output
+    /// Register the subscription's webhook
+    ///
+    /// Every event that reaches the subscription from now on is POSTed to `url` as a CloudEvent (structured mode: the envelope as `application/cloudevents+json`; binary mode: `ce-*` headers and the data as the body), signed: `Backstop-Timestamp` is the Unix time in seconds and `Backstop-Signature` is `v1=` and the hex HMAC-SHA256 of `<timestamp>.<body>` under the secret returned here (shown once). A 2xx answer within 10 seconds acknowledges; otherwise the delivery is retried with exponential backoff and dead-lettered after `max_attempts` (see `backstop dlq list <bus_subscription>`). Any organisation kind may register one per subscription; registering again replaces the endpoint and its secret.
+    ///
+    /// - Remark: HTTP `PUT /v1/subscriptions/{name}/webhook`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/put(putWebhook)`.
+    func putWebhook(_ input: Operations.PutWebhook.Input) async throws -> Operations.PutWebhook.Output
+    /// Remove the subscription's webhook
+    ///
+    /// Pending and dead-lettered deliveries to it are dropped; the inbox is not affected.
+    ///
+    /// - Remark: HTTP `DELETE /v1/subscriptions/{name}/webhook`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/delete(deleteWebhook)`.
+    func deleteWebhook(_ input: Operations.DeleteWebhook.Input) async throws -> Operations.DeleteWebhook.Output
+    /// Rotate the webhook's signing secret
+    ///
+    /// Returns a new secret (shown once). For a day, requests carry a second `v1=` signature made with the previous secret, so the receiver can switch without rejecting deliveries.
+    ///
+    /// - Remark: HTTP `POST /v1/subscriptions/{name}/webhook/rotate`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/rotate/post(rotateWebhookSecret)`.
+    func rotateWebhookSecret(_ input: Operations.RotateWebhookSecret.Input) async throws -> Operations.RotateWebhookSecret.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -205,6 +231,66 @@ extension APIProtocol {
         headers: Operations.DeleteSubscription.Input.Headers = .init()
     ) async throws -> Operations.DeleteSubscription.Output {
         try await deleteSubscription(Operations.DeleteSubscription.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The subscription's webhook (without its secret)
+    ///
+    /// - Remark: HTTP `GET /v1/subscriptions/{name}/webhook`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/get(getWebhook)`.
+    internal func getWebhook(
+        path: Operations.GetWebhook.Input.Path,
+        headers: Operations.GetWebhook.Input.Headers = .init()
+    ) async throws -> Operations.GetWebhook.Output {
+        try await getWebhook(Operations.GetWebhook.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Register the subscription's webhook
+    ///
+    /// Every event that reaches the subscription from now on is POSTed to `url` as a CloudEvent (structured mode: the envelope as `application/cloudevents+json`; binary mode: `ce-*` headers and the data as the body), signed: `Backstop-Timestamp` is the Unix time in seconds and `Backstop-Signature` is `v1=` and the hex HMAC-SHA256 of `<timestamp>.<body>` under the secret returned here (shown once). A 2xx answer within 10 seconds acknowledges; otherwise the delivery is retried with exponential backoff and dead-lettered after `max_attempts` (see `backstop dlq list <bus_subscription>`). Any organisation kind may register one per subscription; registering again replaces the endpoint and its secret.
+    ///
+    /// - Remark: HTTP `PUT /v1/subscriptions/{name}/webhook`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/put(putWebhook)`.
+    internal func putWebhook(
+        path: Operations.PutWebhook.Input.Path,
+        headers: Operations.PutWebhook.Input.Headers = .init(),
+        body: Operations.PutWebhook.Input.Body
+    ) async throws -> Operations.PutWebhook.Output {
+        try await putWebhook(Operations.PutWebhook.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Remove the subscription's webhook
+    ///
+    /// Pending and dead-lettered deliveries to it are dropped; the inbox is not affected.
+    ///
+    /// - Remark: HTTP `DELETE /v1/subscriptions/{name}/webhook`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/delete(deleteWebhook)`.
+    internal func deleteWebhook(
+        path: Operations.DeleteWebhook.Input.Path,
+        headers: Operations.DeleteWebhook.Input.Headers = .init()
+    ) async throws -> Operations.DeleteWebhook.Output {
+        try await deleteWebhook(Operations.DeleteWebhook.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Rotate the webhook's signing secret
+    ///
+    /// Returns a new secret (shown once). For a day, requests carry a second `v1=` signature made with the previous secret, so the receiver can switch without rejecting deliveries.
+    ///
+    /// - Remark: HTTP `POST /v1/subscriptions/{name}/webhook/rotate`.
+    /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/rotate/post(rotateWebhookSecret)`.
+    internal func rotateWebhookSecret(
+        path: Operations.RotateWebhookSecret.Input.Path,
+        headers: Operations.RotateWebhookSecret.Input.Headers = .init()
+    ) async throws -> Operations.RotateWebhookSecret.Output {
+        try await rotateWebhookSecret(Operations.RotateWebhookSecret.Input(
             path: path,
             headers: headers
         ))
