@@ -17,6 +17,7 @@ struct StakeholderAPI: APIProtocol {
     let inbox: Inbox
     let bell: InboxBell
     let webhooks: Webhooks
+    let publisher: PublishCoalescer
 
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
         .ok(.init(body: .json(.init(status: "ok", service: name))))
@@ -64,7 +65,8 @@ struct StakeholderAPI: APIProtocol {
         // The payload is checked against its type's schema by the bus's publish (InvalidEvent below).
         let receipt: PublishReceipt
         do {
-            receipt = try await bus.publish(event)
+            // Concurrent requests share statements and commits (PublishCoalescer).
+            receipt = try await publisher.publish(event)
         } catch let error as InvalidEvent {
             return bad(error.violations)
         } catch let error as PostgresError where error.isTransient {

@@ -53,7 +53,8 @@ public struct StakeholderServer: Sendable {
         let migrations = try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()
         let bell = InboxBell()
         let api = StakeholderAPI(name: configuration.name, bus: bus, permissions: Permissions(), migrations: migrations,
-                                 inbox: Inbox(pool: bus.pool), bell: bell, webhooks: Webhooks(bus: bus))
+                                 inbox: Inbox(pool: bus.pool), bell: bell, webhooks: Webhooks(bus: bus),
+                                 publisher: PublishCoalescer(bus: bus))
         let inboxRouter = InboxRouter(service: configuration.name, kinds: configuration.kinds, bus: bus, bell: bell, logger: logger)
         let dispatcher = WebhookDispatcher(kinds: configuration.kinds, bus: bus, logger: logger)
         let router = Router()

@@ -42,6 +42,7 @@ public struct WebhookDispatcher: Service {
 
     /// One registered endpoint, ready to deliver to.
     struct Endpoint: Sendable {
+        var id: Int64
         var busSubscription: String
         var url: URL
         var mode: Webhook.Mode
@@ -66,9 +67,16 @@ public struct WebhookDispatcher: Service {
     @discardableResult
     public func dispatchOnce(batch: Int = 10) async throws -> Int {
         var handled = 0
-        for endpoint in try await endpoints() {
+        for listed in try await endpoints() {
             let deliveries: [Delivery]
-            do { deliveries = try await bus.claim(endpoint.busSubscription, limit: batch) } catch let error as BusError where error.kind == .unknownSubscription {
+            do { deliveries = try await bus.claim(listed.busSubscription, limit: batch) } catch let error as BusError where error.kind == .unknownSubscription {
+                continue
+            }
+            if deliveries.isEmpty { continue }
+            // Read the endpoint again now that there is work: a secret rotated or a URL changed
+            // since the list was read must be used from the rotation's answer on.
+            guard let endpoint = try await endpoints(id: listed.id).first else {
+                for delivery in deliveries { _ = try? await delivery.nack(after: .seconds(1), error: "the webhook was removed") }
                 continue
             }
             // One endpoint's deliveries go out concurrently; a slow endpoint holds up only its own batch.
@@ -80,15 +88,16 @@ public struct WebhookDispatcher: Service {
         return handled
     }
 
-    private func endpoints() async throws -> [Endpoint] {
-        try await bus.pool.query(sql.webhookActive, [kinds.map(\.rawValue).sorted()]).compactMap { row in
+    private func endpoints(id: Int64? = nil) async throws -> [Endpoint] {
+        try await bus.pool.query(sql.webhookActive, [kinds.map(\.rawValue).sorted(), id]).compactMap { row in
             guard let url = URL(string: try row.decode(String.self, at: 1)), let kind = OrganisationKind(rawValue: try row.decode(String.self, at: 6)) else {
                 return nil
             }
             let secrets = [try row.decode(String.self, at: 3)] + [try row.decode(String?.self, at: 4)].compactMap { $0 }
             let principal = Principal(organisation: try row.decode(String.self, at: 5), kind: kind, districtCode: try row.decode(String.self, at: 7),
                                       keyID: "webhook:" + (try row.decode(String.self, at: 8)))
-            return Endpoint(busSubscription: Webhooks.busSubscription(try row.decode(Int64.self, at: 0)), url: url,
+            let id = try row.decode(Int64.self, at: 0)
+            return Endpoint(id: id, busSubscription: Webhooks.busSubscription(id), url: url,
                             mode: Webhook.Mode(rawValue: try row.decode(String.self, at: 2)) ?? .structured, secrets: secrets, principal: principal)
         }
     }
