@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BackstopCLITests",
-            dependencies: ["backstop", "BackstopTesting", "BackstopPostgres", "BackstopCoordinator", "BackstopContracts", "BackstopBus"],
+            dependencies: ["backstop", "BackstopTesting", "BackstopPostgres", "BackstopCoordinator", "BackstopContracts", "BackstopBus", "BackstopHTTP"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -22,7 +22,7 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-"$bin/backstop" up --data-dir "$dir/cluster" --port "$port" > "$dir/up.log" 2>&1 &
+"$bin/backstop" up --no-services --data-dir "$dir/cluster" --port "$port" > "$dir/up.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "running" "$dir/up.log" 2>/dev/null && break; sleep 0.2; done
 export DATABASE_URL="host=$dir/cluster port=$port user=backstop dbname=backstop"

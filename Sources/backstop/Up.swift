@@ -2,6 +2,7 @@ import ArgumentParser
 import BackstopAccess
 import BackstopBus
 import BackstopCoordinator
+import BackstopHTTP
 import BackstopInbox
 import BackstopPostgres
 import Dispatch
@@ -11,7 +12,7 @@ import Logging
 /// `backstop up`: the embedded default, in the foreground until Ctrl-C.
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start Backstop: the private PostgreSQL cluster (or the configured database), migrations and the coordinator; runs until Ctrl-C.")
+        abstract: "Start Backstop: the private PostgreSQL cluster (or the configured database), migrations, the coordinator and the stakeholder services; runs until Ctrl-C.")
 
     @OptionGroup var database: DatabaseOptions
 
@@ -26,8 +27,18 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Days events are kept for audit and replay.")
     var retentionDays: Int = 30
 
+    @Flag(help: "Do not start the stakeholder services.")
+    var noServices = false
+
+    @Option(help: "Port of department-service; enterprise-, cooperative- and social-org-service take the next ones (0: any free ports).")
+    var httpPortBase: Int = 8081
+
+    @Option(help: "Address the stakeholder services listen on.")
+    var httpHost: String = "127.0.0.1"
+
     func validate() throws {
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be between 1 and 3650") }
+        guard httpPortBase == 0 || (1...65_532).contains(httpPortBase) else { throw ValidationError("--http-port-base must be 0 or from 1 to 65532") }
     }
 
     func run() async throws {
@@ -90,9 +101,24 @@ struct Up: AsyncParsableCommand {
                 emit("backstop: coordinator running with \(setup.rules.obligations.count) obligation rules from \(rules.url.path)")
             }
         }
+        // Each stakeholder service is a child process (`backstop serve NAME`), restarted if it dies.
+        var services: [SupervisedProcess] = []
+        if !noServices, let me = Bundle.main.executableURL {
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATABASE_URL"] = conninfo
+            environment["HOST"] = httpHost
+            for (i, service) in StakeholderService.all.enumerated() {
+                environment["PORT"] = String(httpPortBase == 0 ? 0 : httpPortBase + i)
+                services.append(SupervisedProcess(name: service.name, executable: me, environment: environment, arguments: ["serve", service.name]))
+            }
+        }
+        let supervised = services
+        let supervising = Task { await withTaskGroup(of: Void.self) { group in for s in supervised { group.addTask { await s.run() } } } }
         emit("backstop: running; press Ctrl-C to stop")
         await signals.wait()
         emit("backstop: stopping")
+        await withTaskGroup(of: Void.self) { group in for s in supervised { group.addTask { await s.stop() } } }
+        await supervising.value
         coordinating?.cancel()
         _ = await coordinating?.result
         upkeep.cancel()

@@ -1,3 +1,4 @@
+import BackstopHTTP
 import BackstopPostgres
 import BackstopTesting
 import Foundation
@@ -190,7 +191,7 @@ struct UpTests {
         process.executableURL = CLI.executable
         let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Ops/rules/s-province.yaml").path
-        process.arguments = ["up", "--data-dir", dir, "--rules", rules]
+        process.arguments = ["up", "--data-dir", dir, "--rules", rules, "--http-port-base", "0"]
         var environment = ProcessInfo.processInfo.environment
         for name in ["DATABASE_URL", "PGHOST", "PGDATABASE", "PGUSER", "PGSERVICE", "PGPORT", "PGHOSTADDR"] { environment[name] = nil }
         process.environment = environment
@@ -200,11 +201,15 @@ struct UpTests {
         try process.run()
         var text = ""
         let reader = out.fileHandleForReading
-        while !text.contains("running; press Ctrl-C"), process.isRunning {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        func read(until done: (String) -> Bool) {
+            while !done(text), process.isRunning {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
         }
+        // The four stakeholder services start as child processes and say where they listen.
+        read { t in t.contains("running; press Ctrl-C") && StakeholderService.all.allSatisfy { t.contains("\($0.name): listening on http://") } }
         #expect(text.contains("connect with: psql \"host=\(dir)"), "\(text)")
         let pid = try #require(try String(contentsOfFile: dir + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first.flatMap { Int32($0) })
         #expect(kill(pid, 0) == 0)
@@ -216,10 +221,25 @@ struct UpTests {
         #expect(try await c.query("SELECT count(*) FROM backstop.subscriptions WHERE name = 'coordinator'").first!.decode(Int.self, at: 0) == 1)
         await c.close()
 
+        // A service that dies is started again.
+        func servicePID(of name: String, after marker: String.Index) -> Int32? {
+            text[marker...].components(separatedBy: "\n").last { $0.hasPrefix("backstop: \(name) started (pid ") }
+                .flatMap { Int32($0.dropFirst("backstop: \(name) started (pid ".count).dropLast()) }
+        }
+        let first = try #require(servicePID(of: "enterprise-service", after: text.startIndex))
+        let mark = text.endIndex
+        kill(first, SIGKILL)
+        read { t in t[mark...].contains("enterprise-service: listening on http://") }
+        let second = try #require(servicePID(of: "enterprise-service", after: mark), "\(text[mark...])")
+        #expect(second != first && kill(second, 0) == 0)
+        let pids = StakeholderService.all.compactMap { servicePID(of: $0.name, after: text.startIndex) }
+
         kill(process.processIdentifier, SIGINT)
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(process.terminationStatus == 0)
         #expect(kill(pid, 0) != 0, "the server must be stopped with its owner")
+        #expect(pids.allSatisfy { kill($0, 0) != 0 }, "the services are stopped with it")
+        #expect(kill(second, 0) != 0)
         #expect(!FileManager.default.fileExists(atPath: dir + "/postmaster.pid"))
         try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent)
     }
