@@ -27,6 +27,11 @@ struct PublishBatch {
                 error.index = events.count > 1 ? index : nil
                 throw error
             }
+            if let field = Self.firstNUL(in: envelope, at: "") {
+                var error = InvalidEvent(violations: [ContractViolation(field: field, message: "must not contain the NUL character (U+0000)")])
+                error.index = events.count > 1 ? index : nil
+                throw error
+            }
             envelopes.append(JSONText.encode(envelope))
         }
         self.events = events
@@ -34,6 +39,24 @@ struct PublishBatch {
             events.map(\.id), events.map(\.source), events.map(\.type), events.map(\.subject),
             events.map(\.districtCode), events.map(\.deduplicationKey), envelopes,
         ]
+    }
+
+    /// The JSON pointer of the first string (or member name) holding U+0000, which PostgreSQL
+    /// cannot store in text or jsonb.
+    static func firstNUL(in value: JSONValue, at pointer: String) -> String? {
+        switch value {
+        case .string(let text): return text.unicodeScalars.contains("\u{0}") ? pointer : nil
+        case .array(let items):
+            for (i, item) in items.enumerated() { if let found = firstNUL(in: item, at: "\(pointer)/\(i)") { return found } }
+        case .object(let members):
+            for key in members.keys.sorted() {
+                let path = "\(pointer)/\(JSONSchema.escape(key))"
+                if key.unicodeScalars.contains("\u{0}") { return path }
+                if let found = firstNUL(in: members[key]!, at: path) { return found }
+            }
+        default: break
+        }
+        return nil
     }
 
     /// One receipt per event; `nil` where a concurrent publisher's key was not yet visible.

@@ -1,4 +1,5 @@
 import BackstopContracts
+import BackstopPostgres
 import Synchronization
 
 /// Publishes the events of many concurrent callers together.
@@ -8,7 +9,8 @@ import Synchronization
 /// commit, up to `maximumBatch` at a time. An idle coalescer publishes at once, so a lone caller
 /// waits no longer than before; under load the database does one commit per batch instead of one
 /// per event. An invalid event does not fail the others: a batch that is refused is published again
-/// one event at a time, so only the bad one gets the error.
+/// one event at a time, so only the bad one gets the error (a lost connection fails the batch's
+/// callers, who retry with their idempotency keys).
 public final class PublishCoalescer: Sendable {
     private struct Waiting {
         var event: CloudEvent
@@ -54,7 +56,8 @@ public final class PublishCoalescer: Sendable {
             do {
                 let receipts = try await bus.publish(batch.map(\.event))
                 for (waiting, receipt) in zip(batch, receipts) { waiting.continuation.resume(returning: receipt) }
-            } catch is InvalidEvent where batch.count > 1 {
+            } catch let error where batch.count > 1 && !((error as? PostgresError)?.isTransient ?? false) {
+                // An invalid event, or one the database refuses (a NUL in a string): only it fails.
                 for waiting in batch {
                     do { waiting.continuation.resume(returning: try await bus.publish(waiting.event)) } catch {
                         waiting.continuation.resume(throwing: error)

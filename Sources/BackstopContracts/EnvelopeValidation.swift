@@ -23,6 +23,12 @@ public struct InvalidEvent: Error, Sendable, CustomStringConvertible {
     /// Index of the event within a batch, if it came in one.
     public var index: Int?
 
+    /// The rules `violations` broke, by an event at `index` of a batch (nil: a single event).
+    public init(violations: [ContractViolation], index: Int? = nil) {
+        self.violations = violations
+        self.index = index
+    }
+
     public var description: String {
         let prefix = index.map { "event \($0): " } ?? ""
         return prefix + violations.map(\.description).joined(separator: "; ")

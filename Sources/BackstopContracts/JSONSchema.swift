@@ -166,7 +166,7 @@ public struct JSONSchema: Sendable {
     }
 
     /// Escapes a member name for a JSON pointer (RFC 6901).
-    static func escape(_ name: String) -> String {
+    public static func escape(_ name: String) -> String {
         name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 }

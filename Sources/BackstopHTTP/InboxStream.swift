@@ -1,6 +1,7 @@
 import BackstopAccess
 import BackstopContracts
 import BackstopInbox
+import BackstopPostgres
 import Foundation
 import ServiceLifecycle
 
@@ -55,8 +56,11 @@ struct InboxStream: Sendable {
                     quietSince = .now
                 }
                 if items.count == 100 { continue }
-            } catch {
+            } catch where (error as? PostgresError)?.isTransient == true {
                 // The database is unreachable for now: keep the stream and try again after a poll.
+            } catch {
+                // Anything else would repeat on every poll: end the stream (the client reconnects).
+                return
             }
             if ContinuousClock.now - quietSince >= keepAlive {
                 if case .terminated = continuation.yield(ArraySlice(": keep-alive\n\n".utf8)) { return }

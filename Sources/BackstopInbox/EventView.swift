@@ -8,7 +8,8 @@ import BackstopContracts
 ///   names the organisation (as lead, co-handler, owner, employer…), or, for a township or
 ///   village, it concerns a place inside its division. Every such field shown is a read that
 ///   must be audit-logged.
-/// - Withheld fields are removed from `data` and listed, so the reader knows what it did not get.
+/// - Withheld fields are removed from `data` and listed, so the reader knows what it did not get;
+///   the envelope's `districtcode` is then cut to the county (listed as `/districtcode`).
 public struct EventView: Sendable, Hashable {
     /// The event as the organisation may see it.
     public var event: CloudEvent
@@ -38,6 +39,12 @@ public struct EventView: Sendable, Hashable {
             for field in present { data[field] = nil }
             withheld = present.map { "/data/\($0)" }
             self.event.data = .object(data)
+            // The envelope's division code would tell the village the withheld fields hide: keep
+            // only the county.
+            if let district = event.districtCode, district.count > 6 {
+                self.event.districtCode = String(district.prefix(6))
+                withheld.append("/districtcode")
+            }
         }
     }
 

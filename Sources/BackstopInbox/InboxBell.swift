@@ -6,6 +6,7 @@ public final class InboxBell: Sendable {
     private struct State {
         var rings: UInt64 = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var released: Set<Int> = []
         var nextWaiter = 0
     }
     private let state = Mutex(State())
@@ -39,7 +40,7 @@ public final class InboxBell: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
-                    if s.rings != seen || Task.isCancelled { return true }
+                    if s.rings != seen || Task.isCancelled || s.released.remove(id) != nil { return true }
                     s.waiters[id] = continuation
                     return false
                 }
@@ -49,9 +50,15 @@ public final class InboxBell: Sendable {
             self.release(id)
         }
         timer.cancel()
+        state.withLock { _ = $0.released.remove(id) }
     }
 
+    /// Ends one wait; a wait that has not registered yet ends as soon as it does.
     private func release(_ id: Int) {
-        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let waiter = s.waiters.removeValue(forKey: id) { return waiter }
+            s.released.insert(id)
+            return nil
+        }?.resume()
     }
 }

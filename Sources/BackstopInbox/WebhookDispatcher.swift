@@ -79,7 +79,8 @@ public struct WebhookDispatcher: Service {
                 for delivery in deliveries { _ = try? await delivery.nack(after: .seconds(1), error: "the webhook was removed") }
                 continue
             }
-            // One endpoint's deliveries go out concurrently; a slow endpoint holds up only its own batch.
+            // One endpoint's batch goes out concurrently; endpoints take turns (a slow one delays the
+            // next by at most the request timeout).
             await withTaskGroup(of: Void.self) { group in
                 for delivery in deliveries { group.addTask { await deliver(delivery, to: endpoint) } }
             }
@@ -95,7 +96,7 @@ public struct WebhookDispatcher: Service {
             }
             let secrets = [try row.decode(String.self, at: 3)] + [try row.decode(String?.self, at: 4)].compactMap { $0 }
             let principal = Principal(organisation: try row.decode(String.self, at: 5), kind: kind, districtCode: try row.decode(String.self, at: 7),
-                                      keyID: "webhook:" + (try row.decode(String.self, at: 8)))
+                                      keyID: "")
             let id = try row.decode(Int64.self, at: 0)
             return Endpoint(id: id, busSubscription: Webhooks.busSubscription(id), url: url,
                             mode: Webhook.Mode(rawValue: try row.decode(String.self, at: 2)) ?? .structured, secrets: secrets, principal: principal)
@@ -151,8 +152,9 @@ public struct WebhookDispatcher: Service {
             attributes.removeValue(forKey: "datacontenttype")
             request.setValue(event.datacontenttype ?? "application/json", forHTTPHeaderField: "Content-Type")
             for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
-                if case .string(let text) = value { request.setValue(text, forHTTPHeaderField: "ce-\(name)") }
-                else { request.setValue(JSONText.encode(value), forHTTPHeaderField: "ce-\(name)") }
+                let text: String
+                if case .string(let string) = value { text = string } else { text = JSONText.encode(value) }
+                request.setValue(headerValue(text), forHTTPHeaderField: "ce-\(name)")
             }
         }
         let timestamp = Int64(now.timeIntervalSince1970)
@@ -162,6 +164,24 @@ public struct WebhookDispatcher: Service {
         request.httpBody = body
         return request
     }
+}
+
+/// A `ce-*` header value as the CloudEvents HTTP binding wants it: printable ASCII other than `"`
+/// and `%` as it is, every other byte of its UTF-8 (spaces, controls, Chinese text) percent-encoded.
+func headerValue(_ text: String) -> String {
+    var out = ""
+    for byte in text.utf8 {
+        if (0x21...0x7E).contains(byte) && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "%") {
+            out.unicodeScalars.append(Unicode.Scalar(byte))
+        } else {
+            out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+        }
+    }
+    return out
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
 /// A webhook endpoint did not accept a delivery.

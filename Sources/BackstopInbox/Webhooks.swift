@@ -31,10 +31,10 @@ public struct Webhook: Sendable, Hashable {
     /// Every rule `url` and `maxAttempts` break, by field (JSON pointers into the request body).
     public static func problems(url: String, maxAttempts: Int) -> [ContractViolation] {
         var out: [ContractViolation] = []
-        if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host?.isEmpty == false,
-           url.count <= 2000, url.hasPrefix(parsed.scheme!) {
+        if (url.hasPrefix("http://") || url.hasPrefix("https://")), url.unicodeScalars.count <= 2000,
+           let parsed = URL(string: url), parsed.host?.isEmpty == false {
         } else {
-            out.append(ContractViolation(field: "/url", message: "must be an http or https URL with a host, at most 2000 characters"))
+            out.append(ContractViolation(field: "/url", message: "must be an http:// or https:// URL with a host, at most 2000 characters"))
         }
         if !(1...50).contains(maxAttempts) { out.append(ContractViolation(field: "/max_attempts", message: "must be from 1 to 50")) }
         return out

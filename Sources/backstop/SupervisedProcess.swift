@@ -43,7 +43,8 @@ final class SupervisedProcess: Sendable {
             if state.withLock({ $0.stopping }) { return }
             if ContinuousClock.now - started > .seconds(60) { backoff = .seconds(1) }
             emit("backstop: \(name) exited (status \(status)); restarting in \(backoff.components.seconds) s")
-            try? await Task.sleep(for: backoff)
+            let wakeAt = ContinuousClock.now + backoff
+            while ContinuousClock.now < wakeAt, !state.withLock({ $0.stopping }) { try? await Task.sleep(for: .milliseconds(100)) }
             backoff = min(backoff * 2, .seconds(30))
             state.withLock { $0.restarts += 1 }
         }
@@ -64,6 +65,8 @@ final class SupervisedProcess: Sendable {
                 if stopping { throw CancellationError() }
                 try process.run()
                 emit("backstop: \(name) started (pid \(process.processIdentifier))")
+                // A stop that came while it was starting saw no running child: signal it now.
+                if state.withLock({ $0.stopping }) { process.terminate() }
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)

@@ -121,7 +121,8 @@ struct InboxHTTPTests {
         }
         let item = try #require(page.json?.objectValue?["items"]?.arrayValue?.first?.objectValue)
         #expect(item["event"]?.objectValue?["id"] == .string(alert.id))
-        #expect(item["withheld"] == .array([.string("/data/location_code")]), "dept-hrss is not named in the alert")
+        #expect(item["withheld"] == .array([.string("/data/location_code"), .string("/districtcode")]), "dept-hrss is not named in the alert")
+        #expect(item["event"]?.objectValue?["districtcode"] == .string("510703"))
         #expect(item["event"]?.objectValue?["data"]?.objectValue?["location_code"] == nil)
         #expect(item["subscriptions"] == .array([.string("default")]))
         guard case .number(let id)? = item["id"] else { Issue.record("no id"); return }

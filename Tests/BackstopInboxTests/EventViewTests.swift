@@ -21,15 +21,16 @@ struct EventViewTests {
     @Test func aNamedDepartmentSeesSensitiveFieldsAndTheReadIsToBeAudited() {
         let view = EventView(of: alert, for: .init(organisation: "dept-health", kind: .department, districtCode: "510703"))
         #expect(view.shownSensitive == ["/data/location_code"])
-        #expect(view.withheld.isEmpty)
+        #expect(view.withheld.isEmpty && view.event.districtCode == "510703007012")
         #expect(view.event.data.objectValue?["location_code"] == .string("510703007012"))
     }
 
     @Test func aDepartmentOutsideTheMatterDoesNotSeeThem() {
         let view = EventView(of: alert, for: .init(organisation: "dept-civil-affairs", kind: .department, districtCode: "510703"))
         #expect(view.shownSensitive.isEmpty)
-        #expect(view.withheld == ["/data/location_code"])
+        #expect(view.withheld == ["/data/location_code", "/districtcode"])
         #expect(view.event.data.objectValue?["location_code"] == nil)
+        #expect(view.event.districtCode == "510703", "the envelope's village code would give the location away")
         #expect(view.event.data.objectValue?["household_ref"] == alert.data.objectValue?["household_ref"], "the rest is intact")
     }
 
@@ -37,7 +38,7 @@ struct EventViewTests {
         let inside = EventView(of: alert, for: .init(organisation: "village-012", kind: .village, districtCode: "510703007012"))
         #expect(inside.shownSensitive == ["/data/location_code"])
         let elsewhere = EventView(of: alert, for: .init(organisation: "township-510703008", kind: .township, districtCode: "510703008"))
-        #expect(elsewhere.withheld == ["/data/location_code"])
+        #expect(elsewhere.withheld == ["/data/location_code", "/districtcode"])
     }
 
     @Test func thirdPartiesNeverSeeSensitiveFieldsEvenWhenNamed() throws {
@@ -45,7 +46,7 @@ struct EventViewTests {
         data["national_case_ref"] = .string("NCR-2026-000123")
         let event = CloudEvent(source: "/orgs/dept-rural", type: CaseIdentifiedV1.eventType, districtCode: "510703007012", data: .object(data))
         let view = EventView(of: event, for: .init(organisation: "ent-lvyuan-foods", kind: .enterprise, districtCode: "510703007012"))
-        #expect(view.withheld == ["/data/national_case_ref", "/data/target_type"])
+        #expect(view.withheld == ["/data/national_case_ref", "/data/target_type", "/districtcode"])
         #expect(view.event.data.objectValue?["target_type"] == nil && view.event.data.objectValue?["national_case_ref"] == nil)
         #expect(view.event.data.objectValue?["risk_categories"] != nil && view.event.data.objectValue?["income_band"] != nil,
                 "need categories and bands stay")

@@ -83,7 +83,7 @@ struct InboxTests {
         let township = try await f.inbox.items(for: try await f.principal("township-510703007"))
         #expect(township.first?.event.id == alert.id && township.first?.withheld == [])
         let otherTownship = try await f.inbox.items(for: try await f.principal("township-510703008"))
-        #expect(otherTownship.first?.withheld == ["/data/location_code"], "a department-kind subscriber outside the matter gets it without the field")
+        #expect(otherTownship.first?.withheld == ["/data/location_code", "/districtcode"], "a department-kind subscriber outside the matter gets it without the field")
 
         let employer = try await f.inbox.items(for: try await f.principal("ent-lvyuan-foods"))
         #expect(employer.map(\.event.id) == [referralEvent.id])
@@ -96,6 +96,11 @@ struct InboxTests {
         #expect(healthAudit.first?.purpose == EventCatalogue.standard.contract(for: AlertRaisedV1.eventType)?.purpose)
         #expect(try await audit.entries(organisation: "township-510703008").isEmpty, "withheld fields are not reads")
         #expect(try await audit.entries(organisation: "ent-lvyuan-foods").isEmpty)
+        // A read made without a key (a webhook push) is recorded without one.
+        var pushed = health
+        pushed.keyID = ""
+        try await audit.recordRead(by: pushed, of: alert, fields: ["/data/location_code"], purpose: .monitoring)
+        #expect(try await audit.entries(organisation: "dept-health").first?.keyID == nil)
 
         // Acknowledging: once, idempotent, only one's own items; pending views drop it.
         let first = try #require(try await f.inbox.ack(healthItems[0].seq, for: "dept-health"))
