@@ -143,4 +143,22 @@ struct InboxTests {
         #expect(try await f.inbox.subscriptions(of: "ent-lvyuan-foods").map(\.name) == ["default"], "nothing was written")
         #expect(try await f.inbox.deleteSubscription("nope", of: "dept-health") == false)
     }
+
+    @Test func disablingAnOrganisationStopsItsWebhooksAndTheirPendingDeliveries() async throws {
+        let f = try await InboxFixture.make()
+        defer { Task { await f.bus.close() } }
+        let employer = try await f.principal("ent-lvyuan-foods")
+        let hook = try await Webhooks(bus: f.bus).register("http://127.0.0.1:9/hook", mode: .structured, maxAttempts: 3, on: "default", for: employer)
+        var referral = JobReferralSentV1.sample
+        referral.employerOrg = "ent-lvyuan-foods"
+        _ = try await f.bus.publish(CloudEvent(source: "/orgs/dept-hrss", payload: referral))
+        let pending = try #require(try await f.bus.status().first { $0.name == hook.busSubscription })
+        #expect(pending.ready == 1)
+        try await f.registry.disable("ent-lvyuan-foods")
+        #expect(try await f.bus.subscriptions().contains { $0.name == hook.busSubscription } == false)
+        let left = try await f.bus.pool.query("SELECT count(*) FROM backstop.deliveries d WHERE NOT EXISTS (SELECT 1 FROM backstop.subscriptions s WHERE s.id = d.subscription_id)")
+        #expect(try left.first!.decode(Int.self, at: 0) == 0, "no orphaned deliveries hold back retention")
+        #expect(try await Webhooks(bus: f.bus).webhook(on: "default", of: "ent-lvyuan-foods") == nil)
+        #expect(try await f.bus.pool.query("SELECT count(*) FROM backstop.events").first!.decode(Int.self, at: 0) == 1, "the event stays")
+    }
 }
