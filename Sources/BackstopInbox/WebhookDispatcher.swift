@@ -63,30 +63,52 @@ public struct WebhookDispatcher: Service {
         }
     }
 
-    /// Claims and delivers one batch per endpoint; returns how many deliveries it handled.
+    /// Claims and delivers one batch per endpoint, up to `concurrentEndpoints` endpoints at a time
+    /// (so one that times out does not hold up the others); returns how many deliveries it handled.
     @discardableResult
-    public func dispatchOnce(batch: Int = 10) async throws -> Int {
-        var handled = 0
-        for listed in try await endpoints() {
-            let deliveries: [Delivery]
-            do { deliveries = try await bus.claim(listed.busSubscription, limit: batch) } catch let error as BusError where error.kind == .unknownSubscription {
-                continue
+    public func dispatchOnce(batch: Int = 10, concurrentEndpoints: Int = 8) async throws -> Int {
+        let listed = try await endpoints()
+        return await withTaskGroup(of: Int.self) { group in
+            var next = 0
+            var handled = 0
+            while next < min(concurrentEndpoints, listed.count) {
+                let endpoint = listed[next]
+                group.addTask { await self.dispatch(endpoint, batch: batch) }
+                next += 1
             }
-            if deliveries.isEmpty { continue }
+            for await count in group {
+                handled += count
+                if next < listed.count {
+                    let endpoint = listed[next]
+                    group.addTask { await self.dispatch(endpoint, batch: batch) }
+                    next += 1
+                }
+            }
+            return handled
+        }
+    }
+
+    /// Claims one batch of an endpoint's deliveries and sends them concurrently.
+    private func dispatch(_ listed: Endpoint, batch: Int) async -> Int {
+        do {
+            let deliveries = try await bus.claim(listed.busSubscription, limit: batch)
+            if deliveries.isEmpty { return 0 }
             // Read the endpoint again now that there is work: a secret rotated or a URL changed
             // since the list was read must be used from the rotation's answer on.
             guard let endpoint = try await endpoints(id: listed.id).first else {
                 for delivery in deliveries { _ = try? await delivery.nack(after: .seconds(1), error: "the webhook was removed") }
-                continue
+                return deliveries.count
             }
-            // One endpoint's batch goes out concurrently; endpoints take turns (a slow one delays the
-            // next by at most the request timeout).
             await withTaskGroup(of: Void.self) { group in
                 for delivery in deliveries { group.addTask { await deliver(delivery, to: endpoint) } }
             }
-            handled += deliveries.count
+            return deliveries.count
+        } catch let error as BusError where error.kind == .unknownSubscription {
+            return 0  // removed since the list was read
+        } catch {
+            logger.warning("webhook \(listed.busSubscription): delivery paused: \(error)")
+            return 0
         }
-        return handled
     }
 
     private func endpoints(id: Int64? = nil) async throws -> [Endpoint] {
