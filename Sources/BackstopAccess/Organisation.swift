@@ -40,11 +40,11 @@ public struct Principal: Sendable, Hashable {
     public var kind: OrganisationKind
     /// Its division code.
     public var districtCode: String
-    /// The key it used.
+    /// The key it used (empty: a read made without a key, such as a webhook push).
     public var keyID: String
 
     /// Creates a principal.
-    public init(organisation: String, kind: OrganisationKind, districtCode: String, keyID: String) {
+    public init(organisation: String, kind: OrganisationKind, districtCode: String, keyID: String = "") {
         self.organisation = organisation
         self.kind = kind
         self.districtCode = districtCode

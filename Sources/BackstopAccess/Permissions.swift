@@ -19,6 +19,11 @@ public struct Permissions: Sendable {
         catalogue.contract(for: type)?.subscribers.contains(kind) ?? false
     }
 
+    /// Every catalogued type `kind` may subscribe to, sorted.
+    public func types(subscribableBy kind: OrganisationKind) -> [String] {
+        catalogue.types.filter { maySubscribe(kind, $0) }
+    }
+
     /// Why `principal` may not publish `event`, or nil when it may: the kind must be allowed to
     /// publish the type, and the event must come from the principal's own source (no organisation
     /// publishes as another).

@@ -9,11 +9,10 @@ extension StakeholderAPI {
     func putWebhook(_ input: Operations.PutWebhook.Input) async throws -> Operations.PutWebhook.Output {
         guard let principal = RequestPrincipal.current else { return .unauthorized(.init(body: .applicationProblemJson(Problems.make(401, "Unauthorized")))) }
         guard case .json(let body) = input.body else { return .badRequest(.init(body: .applicationProblemJson(Problems.make(400, "Bad Request")))) }
-        let existed = try await webhooks.webhook(on: input.path.name, of: principal.organisation) != nil
         do {
-            let hook = try await webhooks.register(body.url, mode: Webhook.Mode(rawValue: body.mode?.rawValue ?? "structured") ?? .structured,
+            let (hook, created) = try await webhooks.register(body.url, mode: Webhook.Mode(rawValue: body.mode?.rawValue ?? "structured") ?? .structured,
                                                    maxAttempts: body.maxAttempts ?? 10, on: input.path.name, for: principal)
-            return existed ? .ok(.init(body: .json(Self.schema(hook)))) : .created(.init(body: .json(Self.schema(hook))))
+            return created ? .created(.init(body: .json(Self.schema(hook)))) : .ok(.init(body: .json(Self.schema(hook))))
         } catch InboxError.invalid(let problems) {
             return .badRequest(.init(body: .applicationProblemJson(Problems.make(400, "Bad Request", detail: "the webhook is not valid; nothing was changed", errors: problems))))
         } catch InboxError.notFound(let message) {

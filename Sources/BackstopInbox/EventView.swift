@@ -1,3 +1,4 @@
+import BackstopAccess
 import BackstopContracts
 
 /// What one organisation may see of one event (domain brief §8.3), decided without I/O.
@@ -25,7 +26,7 @@ public struct EventView: Sendable, Hashable {
 
     /// The view of `event` for `reader`, under the catalogue's contract of its type (events of
     /// types outside the catalogue carry no marked fields and are shown as they are).
-    public init(of event: CloudEvent, for reader: Reader, catalogue: EventCatalogue = .standard) {
+    public init(of event: CloudEvent, for reader: Principal, catalogue: EventCatalogue = .standard) {
         self.event = event
         shownSensitive = []
         withheld = []
@@ -48,28 +49,19 @@ public struct EventView: Sendable, Hashable {
         }
     }
 
+    /// Whether an organisation of a kind allowed to subscribe receives `event` at all: third parties
+    /// only public events and events that name them (the inbox routing statement, route.sql,
+    /// applies the same rule to many organisations at once).
+    public static func reaches(_ event: CloudEvent, contract: EventContract?, reader: Principal) -> Bool {
+        !thirdParties.contains(reader.kind) || contract?.sensitivity == .public
+            || (contract?.organisations(namedIn: event).contains(reader.organisation) ?? false)
+    }
+
     /// Whether `reader` may see the sensitive fields of `event`.
-    static func withinDuty(_ event: CloudEvent, contract: EventContract, reader: Reader) -> Bool {
+    static func withinDuty(_ event: CloudEvent, contract: EventContract, reader: Principal) -> Bool {
         if thirdParties.contains(reader.kind) { return false }
         if contract.organisations(namedIn: event).contains(reader.organisation) { return true }
         if territorial.contains(reader.kind), let district = event.districtCode, district.hasPrefix(reader.districtCode) { return true }
         return false
-    }
-
-    /// Who reads: an organisation, its kind and its division.
-    public struct Reader: Sendable, Hashable {
-        /// The organisation's id.
-        public var organisation: String
-        /// Its kind.
-        public var kind: OrganisationKind
-        /// Its division code.
-        public var districtCode: String
-
-        /// A reader.
-        public init(organisation: String, kind: OrganisationKind, districtCode: String) {
-            self.organisation = organisation
-            self.kind = kind
-            self.districtCode = districtCode
-        }
     }
 }

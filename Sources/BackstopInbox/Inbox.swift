@@ -72,14 +72,13 @@ public struct Inbox: Sendable {
         let sql = self.sql
         let catalogue = self.catalogue
         let audit = AuditLog(pool: pool)
-        let reader = EventView.Reader(organisation: principal.organisation, kind: principal.kind, districtCode: principal.districtCode)
         return try await pool.withTransaction { c in
             let rows = try c.execute(sql.list, [principal.organisation, after, limit, types, pendingOnly])
             var items: [InboxItem] = []
             items.reserveCapacity(rows.count)
             for row in rows {
                 let stored = try EnvelopeValidation.parse(try row.decode(String.self, at: 2))
-                let view = EventView(of: stored, for: reader, catalogue: catalogue)
+                let view = EventView(of: stored, for: principal, catalogue: catalogue)
                 if !view.shownSensitive.isEmpty {
                     let purpose = catalogue.contract(for: stored.type)?.purpose ?? .monitoring
                     try audit.recordRead(by: principal, of: stored, fields: view.shownSensitive, purpose: purpose, in: c)

@@ -1,3 +1,4 @@
+import BackstopAccess
 import BackstopBus
 import BackstopContracts
 import BackstopPostgres
@@ -42,7 +43,8 @@ public struct InboxRouter: Service {
 
     /// (kind, type) pairs the service may deliver, sorted.
     var permitted: [(kind: OrganisationKind, type: String)] {
-        kinds.sorted().flatMap { kind in catalogue.types.filter { catalogue.contract(for: $0)!.subscribers.contains(kind) }.map { (kind, $0) } }
+        let permissions = Permissions(catalogue: catalogue)
+        return kinds.sorted().flatMap { kind in permissions.types(subscribableBy: kind).map { (kind, $0) } }
     }
 
     /// Creates or updates the bus subscription so it carries every type the kinds may receive.

@@ -1,3 +1,4 @@
+import BackstopAccess
 import BackstopContracts
 import Foundation
 
@@ -43,7 +44,7 @@ public struct OrganisationSubscription: Sendable, Hashable {
             for (i, type) in types.enumerated() {
                 if catalogue.contract(for: type) == nil {
                     out.append(ContractViolation(field: "/event_types/\(i)", message: "\(type) is not in the event catalogue"))
-                } else if !(catalogue.contract(for: type)!.subscribers.contains(kind)) {
+                } else if !Permissions(catalogue: catalogue).maySubscribe(kind, type) {
                     out.append(ContractViolation(field: "/event_types/\(i)", message: "a \(kind.rawValue) may not subscribe to \(type)"))
                 } else if !seen.insert(type).inserted {
                     out.append(ContractViolation(field: "/event_types/\(i)", message: "\(type) is listed twice"))

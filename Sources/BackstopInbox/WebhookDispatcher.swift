@@ -129,14 +129,11 @@ public struct WebhookDispatcher: Service {
         let event = delivery.event
         let contract = catalogue.contract(for: event.type)
         // Third parties receive only public events and those that name them (as in their inbox).
-        if EventView.thirdParties.contains(endpoint.principal.kind), contract?.sensitivity != .public,
-           !(contract?.organisations(namedIn: event).contains(endpoint.principal.organisation) ?? false) {
+        if !EventView.reaches(event, contract: contract, reader: endpoint.principal) {
             try? await delivery.ack()
             return
         }
-        let reader = EventView.Reader(organisation: endpoint.principal.organisation, kind: endpoint.principal.kind,
-                                      districtCode: endpoint.principal.districtCode)
-        let view = EventView(of: event, for: reader, catalogue: catalogue)
+        let view = EventView(of: event, for: endpoint.principal, catalogue: catalogue)
         let request = Self.request(for: view.event, to: endpoint, attempt: delivery.attempt, now: Date())
         do {
             if !view.shownSensitive.isEmpty {

@@ -58,8 +58,10 @@ public struct Webhooks: Sendable {
     public static func busSubscription(_ id: Int64) -> String { "webhook.\(id)" }
 
     /// Registers or replaces the webhook of `principal`'s subscription `name`, with a new secret
-    /// (returned once). Throws ``InboxError`` for bad input or an unknown subscription.
-    public func register(_ url: String, mode: Webhook.Mode, maxAttempts: Int, on name: String, for principal: Principal) async throws -> Webhook {
+    /// (returned once), and whether it is new. Throws ``InboxError`` for bad input or an unknown
+    /// subscription.
+    public func register(_ url: String, mode: Webhook.Mode, maxAttempts: Int, on name: String,
+                         for principal: Principal) async throws -> (webhook: Webhook, created: Bool) {
         let problems = Webhook.problems(url: url, maxAttempts: maxAttempts)
         if !problems.isEmpty { throw InboxError.invalid(problems) }
         guard let subscription = try await Inbox(pool: bus.pool).subscriptions(of: principal.organisation).first(where: { $0.name == name }) else {
@@ -71,7 +73,7 @@ public struct Webhooks: Sendable {
         var hook = try Self.webhook(row)
         try await sync(subscription, kind: principal.kind, webhook: hook)
         hook.secret = secret
-        return hook
+        return (hook, try row.decode(Bool.self, at: 6))
     }
 
     /// Replaces the secret of a webhook (the old one stays valid for a day); returns the new one.
@@ -105,7 +107,7 @@ public struct Webhooks: Sendable {
     }
 
     private func sync(_ subscription: OrganisationSubscription, kind: OrganisationKind, webhook: Webhook) async throws {
-        let types = subscription.eventTypes ?? catalogue.types.filter { catalogue.contract(for: $0)!.subscribers.contains(kind) }
+        let types = subscription.eventTypes ?? Permissions(catalogue: catalogue).types(subscribableBy: kind)
         let spec = SubscriptionSpec(name: webhook.busSubscription,
                                     filter: SubscriptionFilter(eventTypes: Set(types), districtPrefix: subscription.districtPrefix),
                                     retry: RetryPolicy(initial: .seconds(1), maximum: .seconds(600), maxAttempts: webhook.maxAttempts),

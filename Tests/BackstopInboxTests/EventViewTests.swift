@@ -1,3 +1,4 @@
+import BackstopAccess
 import BackstopContracts
 import BackstopInbox
 import Testing

@@ -148,7 +148,7 @@ struct InboxTests {
         let f = try await InboxFixture.make()
         defer { Task { await f.bus.close() } }
         let employer = try await f.principal("ent-lvyuan-foods")
-        let hook = try await Webhooks(bus: f.bus).register("http://127.0.0.1:9/hook", mode: .structured, maxAttempts: 3, on: "default", for: employer)
+        let (hook, _) = try await Webhooks(bus: f.bus).register("http://127.0.0.1:9/hook", mode: .structured, maxAttempts: 3, on: "default", for: employer)
         var referral = JobReferralSentV1.sample
         referral.employerOrg = "ent-lvyuan-foods"
         _ = try await f.bus.publish(CloudEvent(source: "/orgs/dept-hrss", payload: referral))
