@@ -56,6 +56,9 @@ public struct StakeholderServer: Sendable {
                                  inbox: Inbox(pool: bus.pool), bell: bell, webhooks: Webhooks(bus: bus),
                                  publisher: PublishCoalescer(bus: bus))
         let inboxRouter = InboxRouter(service: configuration.name, kinds: configuration.kinds, bus: bus, bell: bell, logger: logger)
+        // The inbox's bus subscription exists before the service says it listens, so every event
+        // published from then on reaches the inboxes (if the database is down, run() retries).
+        try? await inboxRouter.prepare()
         let dispatcher = WebhookDispatcher(kinds: configuration.kinds, bus: bus, logger: logger)
         let router = Router()
         let logger = self.logger
