@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "enterprise-service", targets: ["enterprise-service"]),
         .executable(name: "cooperative-service", targets: ["cooperative-service"]),
         .executable(name: "social-org-service", targets: ["social-org-service"]),
+        .executable(name: "oversight-service", targets: ["oversight-service"]),
         .library(name: "BackstopBus", targets: ["BackstopBus"]),
         .library(name: "BackstopPostgres", targets: ["BackstopPostgres"]),
         .library(name: "BackstopContracts", targets: ["BackstopContracts"]),
@@ -68,9 +69,21 @@ let package = Package(
             plugins: ["SQLEmbedPlugin"]
         ),
         .target(
+            name: "BackstopOversight",
+            dependencies: [
+                "BackstopAccess", "BackstopBus", "BackstopContracts", "BackstopPostgres",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            exclude: ["SQL", "Migrations"],
+            swiftSettings: strict,
+            plugins: ["SQLEmbedPlugin"]
+        ),
+        .target(
             name: "BackstopHTTP",
             dependencies: [
-                "BackstopAccess", "BackstopInbox", "BackstopBus", "BackstopContracts", "BackstopCoordinator", "BackstopPostgres",
+                "BackstopAccess", "BackstopInbox", "BackstopOversight", "BackstopBus", "BackstopContracts", "BackstopCoordinator", "BackstopPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -87,6 +100,7 @@ let package = Package(
         .executableTarget(name: "enterprise-service", dependencies: ["BackstopHTTP", "BackstopContracts"], swiftSettings: strict),
         .executableTarget(name: "cooperative-service", dependencies: ["BackstopHTTP", "BackstopContracts"], swiftSettings: strict),
         .executableTarget(name: "social-org-service", dependencies: ["BackstopHTTP", "BackstopContracts"], swiftSettings: strict),
+        .executableTarget(name: "oversight-service", dependencies: ["BackstopHTTP", "BackstopContracts"], swiftSettings: strict),
         .target(
             name: "BackstopCoordinator",
             dependencies: [
@@ -130,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator", "BackstopAccess", "BackstopInbox", "BackstopHTTP",
+                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator", "BackstopAccess", "BackstopInbox", "BackstopHTTP", "BackstopOversight",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -150,6 +164,11 @@ let package = Package(
         .testTarget(
             name: "BackstopInboxTests",
             dependencies: ["BackstopInbox", "BackstopAccess", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BackstopOversightTests",
+            dependencies: ["BackstopOversight", "BackstopAccess", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres"],
             swiftSettings: strict
         ),
         .testTarget(

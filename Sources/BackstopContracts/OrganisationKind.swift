@@ -24,6 +24,29 @@ public enum OrganisationKind: String, Sendable, Codable, CaseIterable, Comparabl
     }
 }
 
+extension OrganisationKind {
+    /// The kind an organisation id names by Backstop's id convention (`dept-…`, `township-…`,
+    /// `village-…`, `ent-…`, `coop-…`, `ngo-…`, `insurer-…`, `oversight-…`; county offices count as
+    /// departments), for organisations not (yet) registered with their kind.
+    public static func named(by id: String) -> OrganisationKind {
+        let prefixes: [(String, OrganisationKind)] = [
+            ("township-", .township), ("village-", .village), ("ent-", .enterprise), ("coop-", .cooperative),
+            ("ngo-", .socialOrg), ("insurer-", .insurer), ("oversight", .oversight), ("coordinator", .coordinator),
+        ]
+        return prefixes.first { id.hasPrefix($0.0) }?.1 ?? .department
+    }
+
+    /// Whether the kind is a level of government (department, township, village) or Backstop's own
+    /// coordinator or oversight office, as opposed to a third party (enterprise, cooperative,
+    /// social organisation, insurer).
+    public var isGovernment: Bool {
+        switch self {
+        case .department, .township, .village, .coordinator, .oversight: true
+        case .enterprise, .cooperative, .socialOrg, .insurer: false
+        }
+    }
+}
+
 /// Personal-information class of an event type (PIPL Art. 28), lowest first.
 public enum Sensitivity: String, Sendable, Codable, CaseIterable, Comparable {
     /// May be shown to anyone.

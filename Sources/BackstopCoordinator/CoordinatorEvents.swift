@@ -34,16 +34,3 @@ struct ObligationRow: Sendable {
     var correlationID: String?
     var districtCode: String?
 }
-
-extension OrganisationKind {
-    /// The kind an organisation id names by Backstop's id convention (`dept-…`, `township-…`,
-    /// `village-…`, `ent-…`, `coop-…`, `ngo-…`, `insurer-…`, `oversight-…`; county offices count as
-    /// departments), until organisations are registered with their kind.
-    static func named(by id: String) -> OrganisationKind {
-        let prefixes: [(String, OrganisationKind)] = [
-            ("township-", .township), ("village-", .village), ("ent-", .enterprise), ("coop-", .cooperative),
-            ("ngo-", .socialOrg), ("insurer-", .insurer), ("oversight", .oversight), ("coordinator", .coordinator),
-        ]
-        return prefixes.first { id.hasPrefix($0.0) }?.1 ?? .department
-    }
-}

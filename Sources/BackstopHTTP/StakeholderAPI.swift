@@ -3,6 +3,7 @@ import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
 import BackstopInbox
+import BackstopOversight
 import BackstopPostgres
 import Foundation
 import OpenAPIRuntime
@@ -18,6 +19,7 @@ struct StakeholderAPI: APIProtocol {
     let bell: InboxBell
     let webhooks: Webhooks
     let publisher: PublishCoalescer
+    let review: Review
 
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
         .ok(.init(body: .json(.init(status: "ok", service: name))))

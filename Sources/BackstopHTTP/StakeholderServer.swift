@@ -3,6 +3,7 @@ import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
 import BackstopInbox
+import BackstopOversight
 import Foundation
 import Hummingbird
 import Logging
@@ -50,17 +51,26 @@ public struct StakeholderServer: Sendable {
     /// Runs until SIGTERM or SIGINT (or the task is cancelled); `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let bus = Bus(BusConfiguration(conninfo: configuration.conninfo, reconnectTimeout: .seconds(5)), logger: logger)
-        let migrations = try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()
+        let migrations = try SystemSchema.migrations()
         let bell = InboxBell()
+        let review = Review(pool: bus.pool)
         let api = StakeholderAPI(name: configuration.name, bus: bus, permissions: Permissions(), migrations: migrations,
                                  inbox: Inbox(pool: bus.pool), bell: bell, webhooks: Webhooks(bus: bus),
-                                 publisher: PublishCoalescer(bus: bus))
+                                 publisher: PublishCoalescer(bus: bus), review: review)
         let inboxRouter = InboxRouter(service: configuration.name, kinds: configuration.kinds, bus: bus, bell: bell, logger: logger)
         // The inbox's bus subscription exists before the service says it listens, so every event
         // published from then on reaches the inboxes (if the database is down, run() retries).
         try? await inboxRouter.prepare()
         let dispatcher = WebhookDispatcher(kinds: configuration.kinds, bus: bus, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: inboxRouter), .init(service: dispatcher)]
         let router = Router()
+        if configuration.kinds.contains(.oversight) {
+            // Oversight keeps its read models by consuming the bus, and serves the dashboard.
+            let projector = OversightProjector(bus: bus, logger: logger)
+            try? await projector.prepare()
+            services.append(.init(service: projector))
+            DashboardRoutes(review: review, registry: OrganisationRegistry(pool: bus.pool), pool: bus.pool).add(to: router)
+        }
         let logger = self.logger
         // Before any route: middleware applies to the routes added after it. `/metrics` is a plain
         // route, outside the OpenAPI handlers and their API-key check.
@@ -76,9 +86,10 @@ public struct StakeholderServer: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         do {
-            // The HTTP server drains requests in flight; inbox routing and webhook delivery stop
-            // taking work (anything claimed but unacknowledged is redelivered after its lease).
-            let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: inboxRouter), .init(service: dispatcher)],
+            // The HTTP server drains requests in flight; inbox routing, webhook delivery and the
+            // oversight projection stop taking work (anything claimed but unacknowledged is
+            // redelivered after its lease).
+            let group = ServiceGroup(configuration: .init(services: [.init(service: app)] + services,
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {

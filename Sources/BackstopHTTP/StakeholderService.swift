@@ -1,6 +1,6 @@
 import BackstopContracts
 
-/// The stakeholder services: one executable per group of organisation kinds (design §1).
+/// The services: one executable per group of organisation kinds (design §1).
 public struct StakeholderService: Sendable, Hashable {
     /// The executable's name.
     public let name: String
@@ -18,6 +18,12 @@ public struct StakeholderService: Sendable, Hashable {
     /// Social organisations (donation pledges, commitments, disbursements, measures).
     public static let socialOrg = StakeholderService(name: "social-org-service", kinds: [.socialOrg], defaultPort: 8084)
 
-    /// Every stakeholder service.
-    public static let all: [StakeholderService] = [department, enterprise, cooperative, socialOrg]
+    /// Oversight offices (response-time review, the dashboard, drill-down with a stated reason).
+    public static let oversight = StakeholderService(name: "oversight-service", kinds: [.oversight], defaultPort: 8085)
+
+    /// Every service, in port order.
+    public static let all: [StakeholderService] = [department, enterprise, cooperative, socialOrg, oversight]
+
+    /// Whether the service reviews response times (keeps oversight's read models and serves the dashboard).
+    public var reviewsResponses: Bool { kinds.contains(.oversight) }
 }

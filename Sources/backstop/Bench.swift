@@ -27,15 +27,17 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Open obligations in the deadlines scenario (repeatable; default 10000 and 1000000).") var deadlineOpen: [Int] = []
     @Option(help: "Obligations falling due per second in the deadlines scenario.") var deadlineRate: Int = 1000
     @Option(help: "Seconds of obligations falling due in the deadlines scenario.") var deadlineSeconds: Int = 10
+    @Option(help: "Obligations in the year of read models of the review scenario.") var reviewObligations: Int = 100_000
     @OptionGroup var rules: RulesOption
-    @Option(name: .customLong("scenario"), help: "Run only these scenarios (repeatable): raw_cycle, raw_batch, cycle, batch, fanout10, latency, http_publish, deadlines.")
+    @Option(name: .customLong("scenario"), help: "Run only these scenarios (repeatable): raw_cycle, raw_batch, cycle, batch, fanout10, latency, http_publish, deadlines, review.")
     var scenarios: [String] = []
 
-    static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency", "http_publish", "deadlines"]
+    static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency", "http_publish", "deadlines", "review"]
     /// Diagnostic scenarios, run only when named.
     static let extra = ["codec", "split"]
 
     func validate() throws {
+        guard (1_000...10_000_000).contains(reviewObligations) else { throw ValidationError("--review-obligations must be from 1000 to 10000000") }
         guard messages >= 400, fanoutMessages >= 100 else { throw ValidationError("--messages must be at least 400 and --fanout-messages at least 100") }
         guard deadlineOpen.allSatisfy({ (0...10_000_000).contains($0) }), (1...100_000).contains(deadlineRate), (1...600).contains(deadlineSeconds) else {
             throw ValidationError("--deadline-open must be 0–10000000, --deadline-rate 1–100000 and --deadline-seconds 1–600")
@@ -120,6 +122,9 @@ struct BenchRun {
                 let results = try await DeadlineBench(conninfo: conninfo, populations: options.deadlineOpen.isEmpty ? [10_000, 1_000_000] : options.deadlineOpen,
                                                       duePerSecond: options.deadlineRate, seconds: options.deadlineSeconds, rules: setup).run()
                 deadlineResults = results
+                continue
+            case "review":
+                try await ReviewBench(conninfo: conninfo, obligations: options.reviewObligations).run()
                 continue
             case "latency":
                 let (rate, p50, p99ms) = try await latency()

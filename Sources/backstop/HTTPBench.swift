@@ -21,7 +21,7 @@ struct HTTPBench {
 
     func run() async throws -> (rate: Double, p50: Double, p99: Double) {
         let setup = try await Connection.connect(conninfo)
-        try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()).migrate(setup)
+        try await Migrator(migrations: try SystemSchema.migrations()).migrate(setup)
         try await setup.query("DELETE FROM backstop.api_keys WHERE organisation_id = 'ent-bench'")
         try await setup.query("DELETE FROM backstop.organisations WHERE id = 'ent-bench'")
         await setup.close()

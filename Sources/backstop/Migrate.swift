@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackstopAccess
 import BackstopBus
+import BackstopHTTP
 import BackstopCoordinator
 import BackstopInbox
 import BackstopPostgres
@@ -16,7 +17,7 @@ struct Migrate: AsyncParsableCommand {
         let db = try await database.open()
         do {
             let connection = try await Connection.connect(db.conninfo)
-            let applied = try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess(), logger: CLILog.logger).migrate(connection)
+            let applied = try await Migrator(migrations: try SystemSchema.migrations(), logger: CLILog.logger).migrate(connection)
             await connection.close()
             emit(applied.isEmpty ? "schema is current" : "applied migrations \(applied.map { Migration.label($0) }.joined(separator: ", "))")
         } catch {

@@ -9,6 +9,7 @@ final class SupervisedProcess: Sendable {
         var process: Process?
         var stopping = false
         var restarts = 0
+        var onStart: (@Sendable (Int32) -> Void)?
     }
     let name: String
     private let executable: URL
@@ -21,6 +22,12 @@ final class SupervisedProcess: Sendable {
         self.executable = executable
         self.environment = environment
         self.arguments = arguments
+    }
+
+    /// Called with the child's process id each time it starts.
+    var onStart: (@Sendable (Int32) -> Void)? {
+        get { state.withLock { $0.onStart } }
+        set { state.withLock { $0.onStart = newValue } }
     }
 
     /// How many times it was restarted.
@@ -65,6 +72,7 @@ final class SupervisedProcess: Sendable {
                 if stopping { throw CancellationError() }
                 try process.run()
                 emit("backstop: \(name) started (pid \(process.processIdentifier))")
+                onStart?(process.processIdentifier)
                 // A stop that came while it was starting saw no running child: signal it now.
                 if state.withLock({ $0.stopping }) { process.terminate() }
             } catch {

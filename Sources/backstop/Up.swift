@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackstopAccess
 import BackstopBus
+import BackstopContracts
 import BackstopCoordinator
 import BackstopHTTP
 import BackstopInbox
@@ -18,7 +19,7 @@ struct Up: AsyncParsableCommand {
 
     @OptionGroup var rules: RulesOption
 
-    @Flag(help: "Do not run the coordinator in this process (run `backstop coordinator` elsewhere).")
+    @Flag(help: "Do not start the coordinator (run `backstop coordinator` elsewhere).")
     var noCoordinator = false
 
     @Option(help: "Also listen on this TCP address (for example 127.0.0.1); default: Unix socket only.")
@@ -30,15 +31,19 @@ struct Up: AsyncParsableCommand {
     @Flag(help: "Do not start the stakeholder services.")
     var noServices = false
 
-    @Option(help: "Port of department-service; enterprise-, cooperative- and social-org-service take the next ones (0: any free ports).")
+    @Option(help: "Port of department-service; enterprise-, cooperative-, social-org- and oversight-service take the next ones (0: any free ports).")
     var httpPortBase: Int = 8081
 
     @Option(help: "Address the stakeholder services listen on.")
     var httpHost: String = "127.0.0.1"
 
+    @Option(help: "The county's 6-digit division code (for the first oversight organisation).")
+    var countyCode: String = "510703"
+
     func validate() throws {
+        guard countyCode.count == 6, countyCode.allSatisfy(\.isNumber) else { throw ValidationError("--county-code must be a 6-digit division code") }
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be between 1 and 3650") }
-        guard httpPortBase == 0 || (1...65_532).contains(httpPortBase) else { throw ValidationError("--http-port-base must be 0 or from 1 to 65532") }
+        guard httpPortBase == 0 || (1...65_531).contains(httpPortBase) else { throw ValidationError("--http-port-base must be 0 or from 1 to 65531") }
     }
 
     func run() async throws {
@@ -63,7 +68,7 @@ struct Up: AsyncParsableCommand {
         }
         let migrator = try await Connection.connect(conninfo)
         let applied: [Int]
-        do { applied = try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess(), logger: CLILog.logger).migrate(migrator) } catch {
+        do { applied = try await Migrator(migrations: try SystemSchema.migrations(), logger: CLILog.logger).migrate(migrator) } catch {
             await migrator.close()
             await cluster?.stop()
             throw error
@@ -81,12 +86,19 @@ struct Up: AsyncParsableCommand {
                 try? await Task.sleep(for: .seconds(3600))
             }
         }
-        var coordinating: Task<Void, any Error>?
+        // The coordinator and each service run as child processes (`backstop coordinator`,
+        // `backstop serve NAME`), restarted with backoff if one dies.
+        var children: [SupervisedProcess] = []
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = conninfo
+        environment["HOST"] = httpHost
+        let me = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         if !noCoordinator {
             if rules.rules == nil, ProcessInfo.processInfo.environment["BACKSTOP_RULES"] == nil,
                !FileManager.default.fileExists(atPath: rules.url.path) {
                 emit("backstop: coordinator not started: no rules file at \(rules.url.path) (give --rules FILE, or --no-coordinator)")
             } else {
+                // Checked here first, so a bad rules file stops `up` with every problem listed.
                 let setup: CoordinatorSetup
                 do { setup = try rules.load() } catch {
                     upkeep.cancel()
@@ -95,36 +107,54 @@ struct Up: AsyncParsableCommand {
                     throw error
                 }
                 for warning in setup.warnings { emit("backstop: warning: \(warning)") }
-                let coordinator = Coordinator(bus: bus, rules: setup.rules, calendar: setup.calendar, logger: CLILog.logger)
-                try await coordinator.prepare()
-                coordinating = Task { try await coordinator.run() }
-                emit("backstop: coordinator running with \(setup.rules.obligations.count) obligation rules from \(rules.url.path)")
+                children.append(SupervisedProcess(name: "coordinator", executable: me, environment: environment,
+                                                  arguments: ["coordinator", "--rules", rules.url.standardizedFileURL.path]))
+                emit("backstop: coordinator: \(setup.rules.obligations.count) obligation rules from \(rules.url.path)")
             }
         }
-        // Each stakeholder service is a child process (`backstop serve NAME`), restarted if it dies.
-        var services: [SupervisedProcess] = []
-        if !noServices, let me = Bundle.main.executableURL {
-            var environment = ProcessInfo.processInfo.environment
-            environment["DATABASE_URL"] = conninfo
-            environment["HOST"] = httpHost
+        var urls: [String: String] = [:]
+        if !noServices {
             for (i, service) in StakeholderService.all.enumerated() {
-                environment["PORT"] = String(httpPortBase == 0 ? 0 : httpPortBase + i)
-                services.append(SupervisedProcess(name: service.name, executable: me, environment: environment, arguments: ["serve", service.name]))
+                let port = httpPortBase == 0 ? 0 : httpPortBase + i
+                environment["PORT"] = String(port)
+                children.append(SupervisedProcess(name: service.name, executable: me, environment: environment, arguments: ["serve", service.name]))
+                if port != 0 { urls[service.name] = "http://\(httpHost):\(port)" }
             }
+            if let url = urls[StakeholderService.oversight.name] { emit("backstop: dashboard: \(url)/dashboard") }
+            do { try await firstOversightKey(bus: bus) } catch { emit("backstop: warning: no oversight key issued: \(error)") }
         }
-        let supervised = services
+        let processes = ProcessFile(path: ProcessFile.path(dataDirectory: database.clusterConfiguration().dataDirectory))
+        processes.record(name: "backstop up", pid: getpid())
+        for child in children { child.onStart = { pid in processes.record(name: child.name, pid: pid) } }
+        let supervised = children
         let supervising = Task { await withTaskGroup(of: Void.self) { group in for s in supervised { group.addTask { await s.run() } } } }
         emit("backstop: running; press Ctrl-C to stop")
         await signals.wait()
         emit("backstop: stopping")
         await withTaskGroup(of: Void.self) { group in for s in supervised { group.addTask { await s.stop() } } }
         await supervising.value
-        coordinating?.cancel()
-        _ = await coordinating?.result
+        processes.remove()
         upkeep.cancel()
         await bus.close()
         await cluster?.stop()
         emit("backstop: stopped")
+    }
+}
+
+extension Up {
+    /// The organisation a first oversight key is issued for.
+    static let oversightOrganisation = "oversight-county"
+
+    /// On first start, registers the county's oversight office and prints a key for it (shown once).
+    func firstOversightKey(bus: Bus) async throws {
+        let registry = OrganisationRegistry(pool: bus.pool)
+        if try await registry.list(kind: .oversight).contains(where: { $0.id == Self.oversightOrganisation }) {
+            emit("backstop: oversight key: issued at first start; a new one: backstop key rotate \(Self.oversightOrganisation)")
+            return
+        }
+        try await registry.add(id: Self.oversightOrganisation, kind: .oversight, name: "County oversight office", districtCode: countyCode)
+        let key = try await registry.issueKey(for: Self.oversightOrganisation)
+        emit("backstop: oversight key for \(Self.oversightOrganisation) (shown once, keep it): \(key.secret)")
     }
 }
 

@@ -1,3 +1,4 @@
+import BackstopContracts
 import BackstopHTTP
 import BackstopPostgres
 import BackstopTesting
@@ -209,15 +210,18 @@ struct UpTests {
             }
         }
         // The four stakeholder services start as child processes and say where they listen.
-        read { t in t.contains("running; press Ctrl-C") && StakeholderService.all.allSatisfy { t.contains("\($0.name): listening on http://") } }
+        read { t in t.contains("running; press Ctrl-C") && StakeholderService.all.allSatisfy { t.contains("\($0.name): listening on http://") }
+                    && t.contains("coordinator running with") }
+        // A first oversight key is printed once, and works.
+        #expect(text.contains("oversight key for oversight-county (shown once, keep it): bk_"), "\(text)")
         #expect(text.contains("connect with: psql \"host=\(dir)"), "\(text)")
         let pid = try #require(try String(contentsOfFile: dir + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first.flatMap { Int32($0) })
         #expect(kill(pid, 0) == 0)
         // The cluster answers, and has the migrated schema.
         let c = try await Connection.connect("host=\(dir) user=backstop dbname=backstop")
         #expect(try await c.query("SELECT count(*) FROM backstop.schema_migrations").first!.decode(Int.self, at: 0) >= 2)
-        // The coordinator runs inside `up`: its subscription exists.
-        #expect(text.contains("coordinator running with"), "\(text)")
+        // The coordinator runs as a child process: its subscription exists.
+        #expect(text.contains("backstop: coordinator started (pid "), "\(text)")
         #expect(try await c.query("SELECT count(*) FROM backstop.subscriptions WHERE name = 'coordinator'").first!.decode(Int.self, at: 0) == 1)
         await c.close()
 
@@ -232,7 +236,14 @@ struct UpTests {
         read { t in t[mark...].contains("enterprise-service: listening on http://") }
         let second = try #require(servicePID(of: "enterprise-service", after: mark), "\(text[mark...])")
         #expect(second != first && kill(second, 0) == 0)
-        let pids = StakeholderService.all.compactMap { servicePID(of: $0.name, after: text.startIndex) }
+        let pids = (StakeholderService.all.map(\.name) + ["coordinator"]).compactMap { servicePID(of: $0, after: text.startIndex) }
+        #expect(pids.count == StakeholderService.all.count + 1)
+        // `backstop status` shows each process's memory and uptime.
+        let status = try await CLI(conninfo: "host=\(dir) user=backstop dbname=backstop").run(["status", "--data-dir", dir, "--json"])
+        let processes = status.stdout.split(separator: "\n").compactMap { JSONText.decode(String($0))?.objectValue }.filter { $0["process"] != nil }
+        #expect(Set(processes.compactMap { $0["process"] }) == Set((["backstop up", "coordinator"] + StakeholderService.all.map(\.name)).map(JSONValue.string)),
+                "\(status.stdout)")
+        #expect(processes.allSatisfy { if case .number(let rss)? = $0["rss_bytes"] { rss > 1_000_000 } else { false } })
 
         kill(process.processIdentifier, SIGINT)
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }

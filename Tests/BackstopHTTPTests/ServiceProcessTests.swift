@@ -2,6 +2,7 @@ import BackstopAccess
 import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
+import BackstopHTTP
 import BackstopInbox
 import BackstopPostgres
 import BackstopTesting
@@ -59,7 +60,7 @@ struct ServiceProcessTests {
         let conninfo = try await TestCluster.migratedDatabase()
         let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: 2))
         _ = try await pool.withConnection { c in
-            try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()).migrate(c)
+            try await Migrator(migrations: try SystemSchema.migrations()).migrate(c)
         }
         let registry = OrganisationRegistry(pool: pool)
         try await registry.add(id: "township-510703001", kind: .township, name: "Township 001", districtCode: "510703001")
@@ -87,7 +88,7 @@ struct ServiceProcessTests {
         let conninfo = try await TestCluster.migratedDatabase()
         let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: 2))
         _ = try await pool.withConnection { c in
-            try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()).migrate(c)
+            try await Migrator(migrations: try SystemSchema.migrations()).migrate(c)
         }
         let registry = OrganisationRegistry(pool: pool)
         try await registry.add(id: "township-510703001", kind: .township, name: "Township 001", districtCode: "510703001")

@@ -27,7 +27,7 @@ struct ServiceFixture {
         let conninfo = try await TestCluster.migratedDatabase()
         let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: 2))
         _ = try await pool.withConnection { c in
-            try await Migrator(migrations: try CoordinatorSchema.allMigrations() + InboxSchema.withAccess()).migrate(c)
+            try await Migrator(migrations: try SystemSchema.migrations()).migrate(c)
         }
         let registry = OrganisationRegistry(pool: pool)
         try await registry.add(id: "ent-lvyuan-foods", kind: .enterprise, name: "Lvyuan Foods", districtCode: "510703")

@@ -2,5 +2,5 @@
 
 /// The SHA-256 of the Contracts/openapi.yaml that Types.swift and Server.swift were generated from.
 enum OpenAPISource {
-    static let sha256 = "5af74df8ba6df2707e7652e4e5f31692bba4b1eee71cc3f8470ae2587c45d3c6"
+    static let sha256 = "f84f243fbc06d9af3ff0d3720ec4241847f25d4547dfa575b0dead7e1b10a52e"
 }

@@ -566,6 +566,371 @@ extension Components {
                 case subscriptions
             }
         }
+        /// A table of the review.
+        ///
+        /// - Remark: Generated from `#/components/schemas/ReviewTableName`.
+        internal enum ReviewTableName: String, Codable, Hashable, Sendable, CaseIterable {
+            case responseTimes = "response_times"
+            case signForDistribution = "sign_for_distribution"
+            case onTime = "on_time"
+            case overdueBacklog = "overdue_backlog"
+            case overdueList = "overdue_list"
+            case extensionsObjections = "extensions_objections"
+            case escalations = "escalations"
+            case jobs = "jobs"
+            case donations = "donations"
+            case closures = "closures"
+            case coupling = "coupling"
+            case weekly = "weekly"
+        }
+        /// - Remark: Generated from `#/components/schemas/ReviewTableList`.
+        internal struct ReviewTableList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ReviewTableList/TablesPayload`.
+            internal struct TablesPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/ReviewTableList/TablesPayload/name`.
+                internal var name: Components.Schemas.ReviewTableName
+                /// - Remark: Generated from `#/components/schemas/ReviewTableList/TablesPayload/title`.
+                internal var title: Swift.String
+                /// - Remark: Generated from `#/components/schemas/ReviewTableList/TablesPayload/GroupingsPayload`.
+                internal enum GroupingsPayloadPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case organisation = "organisation"
+                    case kind = "kind"
+                    case township = "township"
+                    case rule = "rule"
+                }
+                /// - Remark: Generated from `#/components/schemas/ReviewTableList/TablesPayload/groupings`.
+                internal typealias GroupingsPayload = [Components.Schemas.ReviewTableList.TablesPayloadPayload.GroupingsPayloadPayload]
+                /// - Remark: Generated from `#/components/schemas/ReviewTableList/TablesPayload/groupings`.
+                internal var groupings: Components.Schemas.ReviewTableList.TablesPayloadPayload.GroupingsPayload
+                /// Creates a new `TablesPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - name:
+                ///   - title:
+                ///   - groupings:
+                internal init(
+                    name: Components.Schemas.ReviewTableName,
+                    title: Swift.String,
+                    groupings: Components.Schemas.ReviewTableList.TablesPayloadPayload.GroupingsPayload
+                ) {
+                    self.name = name
+                    self.title = title
+                    self.groupings = groupings
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case name
+                    case title
+                    case groupings
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/ReviewTableList/tables`.
+            internal typealias TablesPayload = [Components.Schemas.ReviewTableList.TablesPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/ReviewTableList/tables`.
+            internal var tables: Components.Schemas.ReviewTableList.TablesPayload
+            /// Creates a new `ReviewTableList`.
+            ///
+            /// - Parameters:
+            ///   - tables:
+            internal init(tables: Components.Schemas.ReviewTableList.TablesPayload) {
+                self.tables = tables
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case tables
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ReviewTable`.
+        internal struct ReviewTable: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/name`.
+            internal var name: Components.Schemas.ReviewTableName
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/title`.
+            internal var title: Swift.String
+            /// First day of the period.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/from`.
+            internal var from: Swift.String
+            /// Last day of the period.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/to`.
+            internal var to: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/township`.
+            internal var township: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/kind`.
+            internal var kind: Swift.String?
+            /// The grouping of the first column
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/group_by`.
+            internal var groupBy: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/ColumnsPayload`.
+            internal struct ColumnsPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/ReviewTable/ColumnsPayload/name`.
+                internal var name: Swift.String
+                /// - Remark: Generated from `#/components/schemas/ReviewTable/ColumnsPayload/label`.
+                internal var label: Swift.String
+                /// - Remark: Generated from `#/components/schemas/ReviewTable/ColumnsPayload/type`.
+                internal enum _TypePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case text = "text"
+                    case integer = "integer"
+                    case number = "number"
+                }
+                /// - Remark: Generated from `#/components/schemas/ReviewTable/ColumnsPayload/type`.
+                internal var _type: Components.Schemas.ReviewTable.ColumnsPayloadPayload._TypePayload
+                /// Creates a new `ColumnsPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - name:
+                ///   - label:
+                ///   - _type:
+                internal init(
+                    name: Swift.String,
+                    label: Swift.String,
+                    _type: Components.Schemas.ReviewTable.ColumnsPayloadPayload._TypePayload
+                ) {
+                    self.name = name
+                    self.label = label
+                    self._type = _type
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case name
+                    case label
+                    case _type = "type"
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/columns`.
+            internal typealias ColumnsPayload = [Components.Schemas.ReviewTable.ColumnsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/columns`.
+            internal var columns: Components.Schemas.ReviewTable.ColumnsPayload
+            /// One array per row, one cell per column (null where there is no value, such as the median of nothing).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReviewTable/rows`.
+            internal var rows: [[OpenAPIRuntime.OpenAPIValueContainer]]
+            /// Creates a new `ReviewTable`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - title:
+            ///   - from: First day of the period.
+            ///   - to: Last day of the period.
+            ///   - township:
+            ///   - kind:
+            ///   - groupBy: The grouping of the first column
+            ///   - columns:
+            ///   - rows: One array per row, one cell per column (null where there is no value, such as the median of nothing).
+            internal init(
+                name: Components.Schemas.ReviewTableName,
+                title: Swift.String,
+                from: Swift.String,
+                to: Swift.String,
+                township: Swift.String? = nil,
+                kind: Swift.String? = nil,
+                groupBy: Swift.String? = nil,
+                columns: Components.Schemas.ReviewTable.ColumnsPayload,
+                rows: [[OpenAPIRuntime.OpenAPIValueContainer]]
+            ) {
+                self.name = name
+                self.title = title
+                self.from = from
+                self.to = to
+                self.township = township
+                self.kind = kind
+                self.groupBy = groupBy
+                self.columns = columns
+                self.rows = rows
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case title
+                case from
+                case to
+                case township
+                case kind
+                case groupBy = "group_by"
+                case columns
+                case rows
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CaseHistory`.
+        internal struct CaseHistory: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/case_id`.
+            internal var caseId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/lead`.
+            internal var lead: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/township`.
+            internal var township: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/opened_at`.
+            internal var openedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/first_measure_at`.
+            internal var firstMeasureAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/state`.
+            internal enum StatePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case open = "open"
+                case closed = "closed"
+            }
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/state`.
+            internal var state: Components.Schemas.CaseHistory.StatePayload
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload`.
+            internal struct ObligationsPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/id`.
+                internal var id: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/rule_id`.
+                internal var ruleId: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/action`.
+                internal var action: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/owner`.
+                internal var owner: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/opened_at`.
+                internal var openedAt: Foundation.Date?
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/due_at`.
+                internal var dueAt: Foundation.Date?
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/closed_at`.
+                internal var closedAt: Foundation.Date?
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/outcome`.
+                internal var outcome: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/late`.
+                internal var late: Swift.Bool?
+                /// Highest rung of the ladder reached (1–4).
+                ///
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ObligationsPayload/level`.
+                internal var level: Swift.Int?
+                /// Creates a new `ObligationsPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - id:
+                ///   - ruleId:
+                ///   - action:
+                ///   - owner:
+                ///   - openedAt:
+                ///   - dueAt:
+                ///   - closedAt:
+                ///   - outcome:
+                ///   - late:
+                ///   - level: Highest rung of the ladder reached (1–4).
+                internal init(
+                    id: Swift.String,
+                    ruleId: Swift.String,
+                    action: Swift.String,
+                    owner: Swift.String,
+                    openedAt: Foundation.Date? = nil,
+                    dueAt: Foundation.Date? = nil,
+                    closedAt: Foundation.Date? = nil,
+                    outcome: Swift.String? = nil,
+                    late: Swift.Bool? = nil,
+                    level: Swift.Int? = nil
+                ) {
+                    self.id = id
+                    self.ruleId = ruleId
+                    self.action = action
+                    self.owner = owner
+                    self.openedAt = openedAt
+                    self.dueAt = dueAt
+                    self.closedAt = closedAt
+                    self.outcome = outcome
+                    self.late = late
+                    self.level = level
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case id
+                    case ruleId = "rule_id"
+                    case action
+                    case owner
+                    case openedAt = "opened_at"
+                    case dueAt = "due_at"
+                    case closedAt = "closed_at"
+                    case outcome
+                    case late
+                    case level
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/obligations`.
+            internal typealias ObligationsPayload = [Components.Schemas.CaseHistory.ObligationsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/obligations`.
+            internal var obligations: Components.Schemas.CaseHistory.ObligationsPayload
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/ContributionsPayload`.
+            internal struct ContributionsPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ContributionsPayload/organisation`.
+                internal var organisation: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ContributionsPayload/kind`.
+                internal var kind: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ContributionsPayload/what`.
+                internal enum WhatPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case measure = "measure"
+                    case placement = "placement"
+                    case disbursement = "disbursement"
+                    case claim = "claim"
+                }
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ContributionsPayload/what`.
+                internal var what: Components.Schemas.CaseHistory.ContributionsPayloadPayload.WhatPayload
+                /// - Remark: Generated from `#/components/schemas/CaseHistory/ContributionsPayload/at`.
+                internal var at: Foundation.Date
+                /// Creates a new `ContributionsPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - organisation:
+                ///   - kind:
+                ///   - what:
+                ///   - at:
+                internal init(
+                    organisation: Swift.String,
+                    kind: Swift.String,
+                    what: Components.Schemas.CaseHistory.ContributionsPayloadPayload.WhatPayload,
+                    at: Foundation.Date
+                ) {
+                    self.organisation = organisation
+                    self.kind = kind
+                    self.what = what
+                    self.at = at
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case organisation
+                    case kind
+                    case what
+                    case at
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/contributions`.
+            internal typealias ContributionsPayload = [Components.Schemas.CaseHistory.ContributionsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/CaseHistory/contributions`.
+            internal var contributions: Components.Schemas.CaseHistory.ContributionsPayload
+            /// Creates a new `CaseHistory`.
+            ///
+            /// - Parameters:
+            ///   - caseId:
+            ///   - lead:
+            ///   - township:
+            ///   - openedAt:
+            ///   - firstMeasureAt:
+            ///   - state:
+            ///   - obligations:
+            ///   - contributions:
+            internal init(
+                caseId: Swift.String,
+                lead: Swift.String? = nil,
+                township: Swift.String? = nil,
+                openedAt: Foundation.Date? = nil,
+                firstMeasureAt: Foundation.Date? = nil,
+                state: Components.Schemas.CaseHistory.StatePayload,
+                obligations: Components.Schemas.CaseHistory.ObligationsPayload,
+                contributions: Components.Schemas.CaseHistory.ContributionsPayload
+            ) {
+                self.caseId = caseId
+                self.lead = lead
+                self.township = township
+                self.openedAt = openedAt
+                self.firstMeasureAt = firstMeasureAt
+                self.state = state
+                self.obligations = obligations
+                self.contributions = contributions
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case caseId = "case_id"
+                case lead
+                case township
+                case openedAt = "opened_at"
+                case firstMeasureAt = "first_measure_at"
+                case state
+                case obligations
+                case contributions
+            }
+        }
         /// An RFC 9457 problem document.
         ///
         /// - Remark: Generated from `#/components/schemas/Problem`.

@@ -3257,4 +3257,782 @@ internal enum Operations {
             }
         }
     }
+    /// The tables of a response-time review
+    ///
+    /// Every table the review (and the dashboard) offers, with the groupings each can be broken down by.
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/tables`.
+    /// - Remark: Generated from `#/paths//v1/oversight/tables/get(listReviewTables)`.
+    internal enum ListReviewTables {
+        internal static let id: Swift.String = "listReviewTables"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/oversight/tables/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListReviewTables.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListReviewTables.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ListReviewTables.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            internal init(headers: Operations.ListReviewTables.Input.Headers = .init()) {
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/oversight/tables/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.ReviewTableList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.ReviewTableList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ListReviewTables.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ListReviewTables.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The tables.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/get(listReviewTables)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListReviewTables.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.ListReviewTables.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No key, or an unknown or revoked key, or a disabled organisation.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/get(listReviewTables)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The organisation may not do this (its kind may not publish the type, or it tried to publish as another).
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/get(listReviewTables)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database cannot be reached; retry later (with the same Idempotency-Key).
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/get(listReviewTables)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            internal var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// One table of the review
+    ///
+    /// One table for a period of whole days (in the county's time zone), optionally for one township or one kind of organisation, broken down by organisation, kind, township or rule. Medians and P90s, not means (domain brief §8.2). As JSON, or as CSV with `format=csv`.
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/tables/{table}`.
+    /// - Remark: Generated from `#/paths//v1/oversight/tables/{table}/get(getReviewTable)`.
+    internal enum GetReviewTable {
+        internal static let id: Swift.String = "getReviewTable"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/path`.
+            internal struct Path: Sendable, Hashable {
+                /// The table.
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/path/table`.
+                internal var table: Components.Schemas.ReviewTableName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - table: The table.
+                internal init(table: Components.Schemas.ReviewTableName) {
+                    self.table = table
+                }
+            }
+            internal var path: Operations.GetReviewTable.Input.Path
+            /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/query`.
+            internal struct Query: Sendable, Hashable {
+                /// First day, YYYY-MM-DD (default 89 days before `to`).
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/query/from`.
+                internal var from: Swift.String?
+                /// Last day, YYYY-MM-DD, inclusive (default today). The period spans at most 731 days.
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/query/to`.
+                internal var to: Swift.String?
+                /// Only this township (9-digit code).
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/query/township`.
+                internal var township: Swift.String?
+                /// Only organisations of this kind.
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/query/kind`.
+                internal var kind: Swift.String?
+                /// organisation (default), kind, township or rule; tables without a grouping ignore it.
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/query/group_by`.
+                internal var groupBy: Swift.String?
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/query/format`.
+                internal enum FormatPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case json = "json"
+                    case csv = "csv"
+                }
+                /// json (default) or csv.
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/query/format`.
+                internal var format: Operations.GetReviewTable.Input.Query.FormatPayload?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - from: First day, YYYY-MM-DD (default 89 days before `to`).
+                ///   - to: Last day, YYYY-MM-DD, inclusive (default today). The period spans at most 731 days.
+                ///   - township: Only this township (9-digit code).
+                ///   - kind: Only organisations of this kind.
+                ///   - groupBy: organisation (default), kind, township or rule; tables without a grouping ignore it.
+                ///   - format: json (default) or csv.
+                internal init(
+                    from: Swift.String? = nil,
+                    to: Swift.String? = nil,
+                    township: Swift.String? = nil,
+                    kind: Swift.String? = nil,
+                    groupBy: Swift.String? = nil,
+                    format: Operations.GetReviewTable.Input.Query.FormatPayload? = nil
+                ) {
+                    self.from = from
+                    self.to = to
+                    self.township = township
+                    self.kind = kind
+                    self.groupBy = groupBy
+                    self.format = format
+                }
+            }
+            internal var query: Operations.GetReviewTable.Input.Query
+            /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetReviewTable.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetReviewTable.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.GetReviewTable.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            internal init(
+                path: Operations.GetReviewTable.Input.Path,
+                query: Operations.GetReviewTable.Input.Query = .init(),
+                headers: Operations.GetReviewTable.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.ReviewTable)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.ReviewTable {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            default:
+                                try throwUnexpectedResponseBody(
+                                    expectedContent: "application/json",
+                                    body: self
+                                )
+                            }
+                        }
+                    }
+                    /// - Remark: Generated from `#/paths/v1/oversight/tables/{table}/GET/responses/200/content/text\/csv`.
+                    case csv(OpenAPIRuntime.HTTPBody)
+                    /// The associated value of the enum case if `self` is `.csv`.
+                    ///
+                    /// - Throws: An error if `self` is not `.csv`.
+                    /// - SeeAlso: `.csv`.
+                    internal var csv: OpenAPIRuntime.HTTPBody {
+                        get throws {
+                            switch self {
+                            case let .csv(body):
+                                return body
+                            default:
+                                try throwUnexpectedResponseBody(
+                                    expectedContent: "text/csv",
+                                    body: self
+                                )
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.GetReviewTable.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.GetReviewTable.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The table.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/{table}/get(getReviewTable)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetReviewTable.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.GetReviewTable.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or breaks the contracts; the problem lists every offending field.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/{table}/get(getReviewTable)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No key, or an unknown or revoked key, or a disabled organisation.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/{table}/get(getReviewTable)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The organisation may not do this (its kind may not publish the type, or it tried to publish as another).
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/{table}/get(getReviewTable)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database cannot be reached; retry later (with the same Idempotency-Key).
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/tables/{table}/get(getReviewTable)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            internal var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case csv
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "text/csv":
+                    self = .csv
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .csv:
+                    return "text/csv"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .csv,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Drill down to one case
+    ///
+    /// Who owed what on one case, when they answered, and who contributed; no household data. Requires a stated reason, which is written to the audit log with the caller and the time before anything is returned (domain brief §8.3).
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/cases/{case_id}`.
+    /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)`.
+    internal enum DrillDownCase {
+        internal static let id: Swift.String = "drillDownCase"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/oversight/cases/{case_id}/GET/path`.
+            internal struct Path: Sendable, Hashable {
+                /// The case.
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/cases/{case_id}/GET/path/case_id`.
+                internal var caseId: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - caseId: The case.
+                internal init(caseId: Swift.String) {
+                    self.caseId = caseId
+                }
+            }
+            internal var path: Operations.DrillDownCase.Input.Path
+            /// - Remark: Generated from `#/paths/v1/oversight/cases/{case_id}/GET/query`.
+            internal struct Query: Sendable, Hashable {
+                /// Why the officer needs this case (10–500 characters); audit-logged.
+                ///
+                /// - Remark: Generated from `#/paths/v1/oversight/cases/{case_id}/GET/query/reason`.
+                internal var reason: Swift.String
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - reason: Why the officer needs this case (10–500 characters); audit-logged.
+                internal init(reason: Swift.String) {
+                    self.reason = reason
+                }
+            }
+            internal var query: Operations.DrillDownCase.Input.Query
+            /// - Remark: Generated from `#/paths/v1/oversight/cases/{case_id}/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DrillDownCase.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DrillDownCase.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.DrillDownCase.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            internal init(
+                path: Operations.DrillDownCase.Input.Path,
+                query: Operations.DrillDownCase.Input.Query,
+                headers: Operations.DrillDownCase.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/oversight/cases/{case_id}/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/oversight/cases/{case_id}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.CaseHistory)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.CaseHistory {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.DrillDownCase.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.DrillDownCase.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The case's history.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.DrillDownCase.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.DrillDownCase.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or breaks the contracts; the problem lists every offending field.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No key, or an unknown or revoked key, or a disabled organisation.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The organisation may not do this (its kind may not publish the type, or it tried to publish as another).
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The organisation has nothing of that name or id.
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database cannot be reached; retry later (with the same Idempotency-Key).
+            ///
+            /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            internal var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
 }

@@ -99,6 +99,27 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/subscriptions/{name}/webhook/rotate`.
     /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/rotate/post(rotateWebhookSecret)`.
     func rotateWebhookSecret(_ input: Operations.RotateWebhookSecret.Input) async throws -> Operations.RotateWebhookSecret.Output
+    /// The tables of a response-time review
+    ///
+    /// Every table the review (and the dashboard) offers, with the groupings each can be broken down by.
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/tables`.
+    /// - Remark: Generated from `#/paths//v1/oversight/tables/get(listReviewTables)`.
+    func listReviewTables(_ input: Operations.ListReviewTables.Input) async throws -> Operations.ListReviewTables.Output
+    /// One table of the review
+    ///
+    /// One table for a period of whole days (in the county's time zone), optionally for one township or one kind of organisation, broken down by organisation, kind, township or rule. Medians and P90s, not means (domain brief §8.2). As JSON, or as CSV with `format=csv`.
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/tables/{table}`.
+    /// - Remark: Generated from `#/paths//v1/oversight/tables/{table}/get(getReviewTable)`.
+    func getReviewTable(_ input: Operations.GetReviewTable.Input) async throws -> Operations.GetReviewTable.Output
+    /// Drill down to one case
+    ///
+    /// Who owed what on one case, when they answered, and who contributed; no household data. Requires a stated reason, which is written to the audit log with the caller and the time before anything is returned (domain brief §8.3).
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/cases/{case_id}`.
+    /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)`.
+    func drillDownCase(_ input: Operations.DrillDownCase.Input) async throws -> Operations.DrillDownCase.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -292,6 +313,49 @@ extension APIProtocol {
     ) async throws -> Operations.RotateWebhookSecret.Output {
         try await rotateWebhookSecret(Operations.RotateWebhookSecret.Input(
             path: path,
+            headers: headers
+        ))
+    }
+    /// The tables of a response-time review
+    ///
+    /// Every table the review (and the dashboard) offers, with the groupings each can be broken down by.
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/tables`.
+    /// - Remark: Generated from `#/paths//v1/oversight/tables/get(listReviewTables)`.
+    internal func listReviewTables(headers: Operations.ListReviewTables.Input.Headers = .init()) async throws -> Operations.ListReviewTables.Output {
+        try await listReviewTables(Operations.ListReviewTables.Input(headers: headers))
+    }
+    /// One table of the review
+    ///
+    /// One table for a period of whole days (in the county's time zone), optionally for one township or one kind of organisation, broken down by organisation, kind, township or rule. Medians and P90s, not means (domain brief §8.2). As JSON, or as CSV with `format=csv`.
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/tables/{table}`.
+    /// - Remark: Generated from `#/paths//v1/oversight/tables/{table}/get(getReviewTable)`.
+    internal func getReviewTable(
+        path: Operations.GetReviewTable.Input.Path,
+        query: Operations.GetReviewTable.Input.Query = .init(),
+        headers: Operations.GetReviewTable.Input.Headers = .init()
+    ) async throws -> Operations.GetReviewTable.Output {
+        try await getReviewTable(Operations.GetReviewTable.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Drill down to one case
+    ///
+    /// Who owed what on one case, when they answered, and who contributed; no household data. Requires a stated reason, which is written to the audit log with the caller and the time before anything is returned (domain brief §8.3).
+    ///
+    /// - Remark: HTTP `GET /v1/oversight/cases/{case_id}`.
+    /// - Remark: Generated from `#/paths//v1/oversight/cases/{case_id}/get(drillDownCase)`.
+    internal func drillDownCase(
+        path: Operations.DrillDownCase.Input.Path,
+        query: Operations.DrillDownCase.Input.Query,
+        headers: Operations.DrillDownCase.Input.Headers = .init()
+    ) async throws -> Operations.DrillDownCase.Output {
+        try await drillDownCase(Operations.DrillDownCase.Input(
+            path: path,
+            query: query,
             headers: headers
         ))
     }

@@ -1,0 +1,13 @@
+import BackstopBus
+import BackstopCoordinator
+import BackstopInbox
+import BackstopOversight
+
+/// Every migration of the whole system: the bus, the coordinator, access, inboxes and oversight's
+/// read models, ordered by version. What `backstop migrate`, `backstop up` and every service apply.
+public enum SystemSchema {
+    /// All migrations, ordered by version.
+    public static func migrations() throws -> [Migration] {
+        try CoordinatorSchema.allMigrations() + InboxSchema.withAccess() + OversightSchema.migrations()
+    }
+}
