@@ -219,7 +219,7 @@ struct InboxHTTPTests {
                 checked += 1
             }
         }
-        #expect(checked == callers.count * catalogue.types.count && callers.count == 6)
+        #expect(checked == callers.count * catalogue.types.count && callers.count == 7, "every kind the five services serve")
         let allowed = callers.reduce(0) { sum, caller in sum + catalogue.types.filter { catalogue.contract(for: $0)!.publishers.contains(caller.0) }.count }
         #expect(try await f.count("SELECT count(*) FROM backstop.events") == allowed, "a refused publish stores nothing")
         for server in servers { server.cancel(); _ = await server.result }
