@@ -229,9 +229,9 @@ public enum DashboardPage {
         .filters{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end}.filters label{display:flex;flex-direction:column;font-size:.85em}
         input,select,textarea,button{font:inherit;padding:4px 6px;max-width:100%}button{background:#2f6f9f;color:#fff;border:0;border-radius:4px;padding:6px 12px}
         .headline{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:8px}.headline div{display:flex;flex-direction:column}
-        .figure{font-size:1.6em;font-weight:600}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:12px}
+        .figure{font-size:1.6em;font-weight:600}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:16px}
         figure{margin:0}figcaption{font-size:.85em;color:#5b6673}svg.chart{width:100%;height:auto;display:block}
-        svg text{font-size:12px;fill:#1d2630}svg text.value,svg text.axis,svg text.legend{font-size:11px;fill:#5b6673}svg text.muted{fill:#5b6673}
+        svg text{font-size:14px;fill:#1d2630}svg text.value,svg text.axis,svg text.legend{font-size:12px;fill:#5b6673}svg text.muted{fill:#5b6673}
         .scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;width:100%;font-size:.9em}
         th,td{padding:4px 6px;border-bottom:1px solid #e3e6ea;text-align:left;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
         .narrow{max-width:480px}.narrow form{display:flex;flex-direction:column;gap:8px}

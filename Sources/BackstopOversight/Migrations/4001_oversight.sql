@@ -47,6 +47,7 @@ CREATE TABLE backstop.oversight_escalations (
     at            timestamptz NOT NULL
 );
 CREATE INDEX oversight_escalations_at ON backstop.oversight_escalations (at);
+CREATE INDEX oversight_escalations_obligation ON backstop.oversight_escalations (obligation_id);
 
 -- Dispatch objections (退单), against the sign-for obligations of the same organisations.
 CREATE TABLE backstop.oversight_objections (
@@ -58,6 +59,7 @@ CREATE TABLE backstop.oversight_objections (
     at       timestamptz NOT NULL
 );
 CREATE INDEX oversight_objections_at ON backstop.oversight_objections (at);
+CREATE INDEX oversight_objections_alert ON backstop.oversight_objections (alert_id, org_id);
 
 -- Cases: who leads them, when they opened, their first measure, whether they are open now.
 CREATE TABLE backstop.oversight_cases (
