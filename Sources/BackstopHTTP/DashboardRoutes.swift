@@ -1,7 +1,6 @@
 import BackstopAccess
 import BackstopContracts
 import BackstopOversight
-import BackstopPostgres
 import Foundation
 import Hummingbird
 
@@ -11,7 +10,6 @@ import Hummingbird
 struct DashboardRoutes {
     let review: Review
     let registry: OrganisationRegistry
-    let pool: ConnectionPool
     static let cookie = "backstop_key"
 
     func add<Context: RequestContext>(to router: Router<Context>) {
@@ -28,9 +26,7 @@ struct DashboardRoutes {
                 let query: ReviewQuery
                 do throws(InvalidReviewQuery) { query = try parse(request) } catch { return html(problemPage(error), status: .badRequest) }
                 let tables = try await review.tables(query)
-                let townships = try await pool.query(
-                    "SELECT DISTINCT township FROM backstop.oversight_obligations WHERE township IS NOT NULL ORDER BY 1 LIMIT 500")
-                    .map { try $0.decode(String.self, at: 0) }
+                let townships = try await review.townships()
                 return html(DashboardPage.dashboard(filters: DashboardPage.Filters(query, timeZone: review.timeZone), tables: tables,
                                                     townships: townships, organisation: principal.organisation))
             }

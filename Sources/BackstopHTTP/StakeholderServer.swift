@@ -69,7 +69,7 @@ public struct StakeholderServer: Sendable {
             let projector = OversightProjector(bus: bus, logger: logger)
             try? await projector.prepare()
             services.append(.init(service: projector))
-            DashboardRoutes(review: review, registry: OrganisationRegistry(pool: bus.pool), pool: bus.pool).add(to: router)
+            DashboardRoutes(review: review, registry: OrganisationRegistry(pool: bus.pool)).add(to: router)
         }
         let logger = self.logger
         // Before any route: middleware applies to the routes added after it. `/metrics` is a plain

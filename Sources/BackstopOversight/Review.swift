@@ -46,6 +46,11 @@ public struct Review: Sendable {
         return tables
     }
 
+    /// The townships the read models know (for filters), in code order.
+    public func townships() async throws -> [String] {
+        try await pool.query(EmbeddedSQL.statement("townships")).map { try $0.decode(String.self, at: 0) }
+    }
+
     /// The shortest reason a drill-down accepts.
     public static let shortestReason = 10
 
