@@ -28,7 +28,7 @@ public enum SVGChart {
     public static func bars(_ bars: [Bar], title: String, unit: String, maximum: Double? = nil) -> String {
         let rowHeight = 26.0, labelWidth = 190.0, width = 640.0, top = 8.0
         let scaleMax = maximum ?? max(bars.map { max($0.value, $0.marker ?? 0) }.max() ?? 1, 0.0001)
-        let plot = width - labelWidth - 70
+        let plot = width - labelWidth - 110
         let height = top + Double(max(bars.count, 1)) * rowHeight + 8
         var svg = open(title: title, width: width, height: height)
         if bars.isEmpty { svg += text(x: 8, y: 24, "No data for this selection", anchor: "start", cls: "muted") }

@@ -35,8 +35,9 @@ struct Status: AsyncParsableCommand {
                 emit(pad(p.name, 20) + "  " + pad(String(p.sample.pid), 7) + "  " + mb(p.sample.residentBytes) + "  "
                      + mb(p.sample.proportionalBytes ?? p.sample.residentBytes) + "  " + Self.duration(p.sample.uptime))
             }
-            // The coordinator and the services, as the memory budget counts them (not `up` itself).
-            let children = processes.filter { $0.name != "backstop up" }.map(\.sample)
+            // The coordinator and the services, as the memory budget counts them (not `up` itself,
+            // nor a demo's simulated district).
+            let children = processes.filter { $0.name != "backstop up" && $0.name != "simulate" }.map(\.sample)
             emit(pad("coordinator + services", 29) + "  " + mb(children.map(\.residentBytes).reduce(0, +)) + "  "
                  + mb(children.map { $0.proportionalBytes ?? $0.residentBytes }.reduce(0, +)) + "  (PostgreSQL excluded; PSS counts shared pages once)")
             emit("")

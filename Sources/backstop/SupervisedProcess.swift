@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
 
-/// One executable run as a child process and restarted with backoff whenever it exits on its own,
-/// until ``stop()``: SIGTERM, then SIGKILL if it has not exited within the grace period. The child
+/// One executable run as a child process and (unless told otherwise) restarted with backoff
+/// whenever it exits on its own, until ``stop()``: SIGTERM, then SIGKILL if it has not exited within the grace period. The child
 /// writes to this process's standard output and error.
 final class SupervisedProcess: Sendable {
     private struct State {
@@ -17,11 +17,15 @@ final class SupervisedProcess: Sendable {
     private let arguments: [String]
     private let state = Mutex(State())
 
-    init(name: String, executable: URL, environment: [String: String], arguments: [String] = []) {
+    /// Whether a child that exits on its own is started again (false: it runs once).
+    let restartsOnExit: Bool
+
+    init(name: String, executable: URL, environment: [String: String], arguments: [String] = [], restartsOnExit: Bool = true) {
         self.name = name
         self.executable = executable
         self.environment = environment
         self.arguments = arguments
+        self.restartsOnExit = restartsOnExit
     }
 
     /// Called with the child's process id each time it starts.
@@ -48,6 +52,10 @@ final class SupervisedProcess: Sendable {
                 status = -1
             }
             if state.withLock({ $0.stopping }) { return }
+            guard restartsOnExit else {
+                emit("backstop: \(name) exited (status \(status))")
+                return
+            }
             if ContinuousClock.now - started > .seconds(60) { backoff = .seconds(1) }
             emit("backstop: \(name) exited (status \(status)); restarting in \(backoff.components.seconds) s")
             let wakeAt = ContinuousClock.now + backoff

@@ -37,10 +37,16 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Address the stakeholder services listen on.")
     var httpHost: String = "127.0.0.1"
 
+    @Flag(help: "Also load a demo district (organisations with keys) and drive it through the services' HTTP APIs, as `backstop simulate` does: weeks of history, then live activity.")
+    var demo = false
+
     @Option(help: "The county's 6-digit division code (for the first oversight organisation).")
     var countyCode: String = "510703"
 
     func validate() throws {
+        if demo, noServices || httpPortBase == 0 {
+            throw ValidationError("--demo drives the services on their ports: it needs them (no --no-services) on a fixed --http-port-base")
+        }
         guard countyCode.count == 6, countyCode.allSatisfy(\.isNumber) else { throw ValidationError("--county-code must be a 6-digit division code") }
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be between 1 and 3650") }
         guard httpPortBase == 0 || (1...65_531).contains(httpPortBase) else { throw ValidationError("--http-port-base must be 0 or from 1 to 65531") }
@@ -122,6 +128,13 @@ struct Up: AsyncParsableCommand {
             }
             if let url = urls[StakeholderService.oversight.name] { emit("backstop: dashboard: \(url)/dashboard") }
             do { try await firstOversightKey(bus: bus) } catch { emit("backstop: warning: no oversight key issued: \(error)") }
+        }
+        if demo {
+            // The simulated district is one more child, run once: it waits for the services, then
+            // publishes through their HTTP APIs until `up` stops it.
+            var arguments = ["simulate", "--http-host", httpHost, "--http-port-base", String(httpPortBase)]
+            if !noCoordinator { arguments += ["--rules", rules.url.standardizedFileURL.path] } else { arguments.append("--no-desk") }
+            children.append(SupervisedProcess(name: "simulate", executable: me, environment: environment, arguments: arguments, restartsOnExit: false))
         }
         let processes = ProcessFile(path: ProcessFile.path(dataDirectory: database.clusterConfiguration().dataDirectory))
         processes.record(name: "backstop up", pid: getpid())
