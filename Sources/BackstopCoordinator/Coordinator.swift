@@ -121,9 +121,9 @@ public final class Coordinator: Sendable {
     /// One tick: raises every rung that has come, in one transaction.
     @discardableResult
     public func sweep(limit: Int = 500) async throws -> SweepReport {
-        let rules = self.rules, sql = self.sql, bus = self.bus
+        let rules = self.rules, sql = self.sql, bus = self.bus, subscription = self.subscription
         return try await bus.transaction { c in
-            let rows = try c.executePrepared("coordinator_sweep_claim", sql.sweepClaim, [limit])
+            let rows = try c.executePrepared("coordinator_sweep_claim", sql.sweepClaim, [limit, subscription])
             guard rows.count > 0 else { return SweepReport(obligations: 0, events: 0) }
             var outputs: [CloudEvent] = []
             var ids: [String] = [], levels: [Int] = [], nexts: [Date?] = [], breaches: [Date?] = []
@@ -172,6 +172,11 @@ public final class Coordinator: Sendable {
             }
             _ = try c.executePrepared("coordinator_sweep_advance", sql.sweepAdvance, [ids, levels, nexts, breaches])
             let window = rules.ladder.repeatWindow.seconds ?? 30 * 86_400
+            // Coordinators sweeping at once take each owner's lock (in one order), so the second
+            // sees the first one's L4 and does not raise another.
+            for owner in breachedOwners.sorted() {
+                _ = try c.executePrepared("coordinator_l4_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ["backstop.l4:\(owner)"])
+            }
             let repeated = breachedOwners.isEmpty ? [] : Array(try c.executePrepared(
                 "coordinator_repeat_breaches", sql.repeatBreaches, [breachedOwners.sorted(), window, rules.ladder.repeatBreaches]))
             for row in repeated {

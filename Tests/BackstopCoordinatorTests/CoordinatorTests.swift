@@ -101,6 +101,54 @@ struct CoordinatorTests {
         #expect(late.count == 1 && late.first?.late == true && late.first?.outcome == .fulfilled)
     }
 
+    /// Moves every open obligation's deadline to just after the newest event was accepted (warned
+    /// at that moment): as if the coordinator had been down when that event arrived in time.
+    func deadlineJustAfterTheNewestEvent(_ f: CoordinatorFixture) async throws {
+        _ = try await f.query("""
+            UPDATE backstop.obligations o SET warn_at = d.accepted_at, due_at = d.accepted_at + interval '1 millisecond',
+              breach_at = d.accepted_at + interval '1 millisecond', next_at = d.accepted_at
+            FROM (SELECT accepted_at FROM backstop.deliveries ORDER BY position DESC LIMIT 1) d WHERE o.state = 'open'
+            """)
+        try await Task.sleep(for: .milliseconds(20))
+    }
+
+    @Test func anAnswerWaitingInTheBacklogIsNotCalledABreach() async throws {
+        let f = try await CoordinatorFixture.make()
+        let alert = Chain.alert(lead: "dept-housing", co: [])
+        try await f.publish(alert, as: "coordinator")
+        try await f.step()
+        _ = try await f.observed()
+        // The department signs for it in time, but the coordinator is down: the answer waits, and
+        // the deadline passes.
+        try await f.publish(Chain.ack(alert, by: "dept-housing"), as: "dept-housing")
+        try await deadlineJustAfterTheNewestEvent(f)
+        // The sweep must not call the deadline breached while the answer is still in the backlog…
+        try await f.coordinator.sweep()
+        let early = try await f.observed()
+        #expect(early.ofType(ObligationBreachedV1.eventType).isEmpty, "breached before consuming an answer that came in time")
+        // …and once the backlog is consumed, the obligation closes on time and nothing breaches.
+        #expect(try await f.step() == 1)
+        try await f.coordinator.sweep()
+        let after = try await f.observed()
+        let closed = try after.ofType(ObligationClosedV1.eventType).map { try ObligationClosedV1(from: $0) }
+        #expect(closed.count == 1 && closed.first?.late == false)
+        #expect(after.ofType(ObligationBreachedV1.eventType).isEmpty)
+    }
+
+    @Test func aPoisonousEventDoesNotHoldBackEscalations() async throws {
+        let f = try await CoordinatorFixture.make()
+        let alert = Chain.alert(lead: "dept-housing", co: [])
+        try await f.publish(alert, as: "coordinator")
+        try await f.step()
+        _ = try await f.observed()
+        // An event that has already failed twice sits at the head of the coordinator's queue.
+        try await f.publish(Chain.ack(alert, by: "dept-other"), as: "dept-other")
+        _ = try await f.query("UPDATE backstop.deliveries SET attempts = 2")
+        try await deadlineJustAfterTheNewestEvent(f)
+        try await f.coordinator.sweep()
+        #expect(try await f.observed().ofType(ObligationBreachedV1.eventType).count == 1)
+    }
+
     @Test func anExtensionGrantedBeforeTheDueTimeMovesIt() async throws {
         let f = try await CoordinatorFixture.make()
         let alert = Chain.alert(lead: "dept-education", co: [])
