@@ -25,6 +25,8 @@ CREATE INDEX oversight_obligations_opened ON backstop.oversight_obligations (ope
 CREATE INDEX oversight_obligations_due ON backstop.oversight_obligations (due_at);
 CREATE INDEX oversight_obligations_overdue ON backstop.oversight_obligations (due_at) WHERE closed_at IS NULL;
 CREATE INDEX oversight_obligations_case ON backstop.oversight_obligations (case_id) WHERE case_id IS NOT NULL;
+-- Sign-for times (response times, distribution, weekly trend) read only answered sign-for rows.
+CREATE INDEX oversight_obligations_signed ON backstop.oversight_obligations (opened_at) WHERE action = 'sign_for' AND outcome = 'fulfilled';
 
 -- Extension requests and whether they were granted.
 CREATE TABLE backstop.oversight_extension_requests (
