@@ -166,6 +166,20 @@ public final class Bus: Sendable {
         return try Subscription(row: row)
     }
 
+    /// Makes sure a subscription named like `spec` exists with `spec`'s filter: creates it, or
+    /// updates it when its filter differs. Safe when several processes do it at once (one creates,
+    /// the others find it). For services that own their subscription.
+    public func ensureSubscription(_ spec: SubscriptionSpec) async throws {
+        do {
+            let existing = try await subscription(named: spec.name)
+            if existing.spec.filter != spec.filter { try await updateSubscription(spec) }
+        } catch let error as BusError where error.kind == .unknownSubscription {
+            do { try await createSubscription(spec) } catch let error as BusError where error.kind == .duplicateSubscription {
+                // Another process created it at the same moment.
+            }
+        }
+    }
+
     /// All subscriptions, by name.
     public func subscriptions() async throws -> [Subscription] {
         try await pool.query(sql.subscriptionList, [String?.none]).map(Subscription.init(row:))

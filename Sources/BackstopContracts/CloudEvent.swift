@@ -108,6 +108,16 @@ extension CloudEvent {
     }
 }
 
+extension CloudEvent {
+    /// The organisation a `source` of the form `/orgs/<id>` names (Backstop's convention for who
+    /// published an event); nil for any other source.
+    public var publishingOrganisation: String? {
+        guard source.hasPrefix("/orgs/") else { return nil }
+        let id = source.dropFirst("/orgs/".count)
+        return id.isEmpty || id.contains("/") ? nil : String(id)
+    }
+}
+
 /// RFC 3339 timestamps for the `time` attribute.
 public enum EventTime {
     /// Formats with millisecond precision in UTC (`2026-11-29T07:10:00.123Z`).

@@ -164,11 +164,7 @@ public struct ObligationPlanner: Sendable {
     static func dayOf(_ due: Date) -> Date { due.addingTimeInterval(-0.001) }
 
     /// The organisation id of a `/orgs/<id>` source.
-    public static func organisation(of event: CloudEvent) -> String? {
-        guard event.source.hasPrefix("/orgs/") else { return nil }
-        let id = event.source.dropFirst("/orgs/".count)
-        return id.isEmpty || id.contains("/") ? nil : String(id)
-    }
+    public static func organisation(of event: CloudEvent) -> String? { event.publishingOrganisation }
 
     static func holds(_ conditions: [String: [JSONScalar]], in data: [String: JSONValue]) -> Bool {
         conditions.allSatisfy { field, accepted in

@@ -50,14 +50,7 @@ public struct InboxRouter: Service {
     /// Creates or updates the bus subscription so it carries every type the kinds may receive.
     public func prepare() async throws {
         let spec = SubscriptionSpec(name: busSubscription, filter: SubscriptionFilter(eventTypes: Set(permitted.map(\.type))))
-        do {
-            let existing = try await bus.subscription(named: busSubscription)
-            if existing.spec.filter != spec.filter { try await bus.updateSubscription(spec) }
-        } catch let error as BusError where error.kind == .unknownSubscription {
-            do { try await bus.createSubscription(spec) } catch let error as BusError where error.kind == .duplicateSubscription {
-                // Another instance of the service created it at the same moment.
-            }
-        }
+        try await bus.ensureSubscription(spec)
     }
 
     /// Routes until the task is cancelled or the service group shuts down gracefully.

@@ -27,7 +27,7 @@ public enum OversightProjection {
             guard let p = try? ObligationOpenedV1(from: event) else { return [] }
             return [.obligationOpened(ObligationOpening(
                 id: p.obligationId, rule: p.ruleId, action: p.action.rawValue, owner: p.ownerOrg,
-                ownerKind: OrganisationKind(rawValue: p.ownerKind.rawValue) ?? .named(by: p.ownerOrg), township: township,
+                ownerKind: p.ownerKind, township: township,
                 caseID: p.caseId, alertID: p.alertId, openedAt: time(p.openedAt), dueAt: time(p.dueAt)))]
         case ObligationClosedV1.eventType:
             guard let p = try? ObligationClosedV1(from: event) else { return [] }
@@ -62,7 +62,7 @@ public enum OversightProjection {
             return [.objection(eventID: event.id, alertID: p.alertId, organisation: p.byOrg, township: township, at: time(p.objectedAt))]
         case CaseIdentifiedV1.eventType:
             guard let p = try? CaseIdentifiedV1(from: event) else { return [] }
-            return [.caseOpened(caseID: p.caseId, lead: organisation(publishing: event), township: township, at: at)]
+            return [.caseOpened(caseID: p.caseId, lead: event.publishingOrganisation, township: township, at: at)]
         case CaseClosedV1.eventType:
             guard let p = try? CaseClosedV1(from: event) else { return [] }
             return [.caseClosed(caseID: p.caseId, township: township, at: time(p.closedAt))]
@@ -115,13 +115,6 @@ public enum OversightProjection {
     public static func township(of code: String?) -> String? {
         guard let code, code.count >= 9, code.allSatisfy(\.isASCIIDigit) else { return nil }
         return String(code.prefix(9))
-    }
-
-    /// The organisation an event's `source` names (`/orgs/<id>`).
-    static func organisation(publishing event: CloudEvent) -> String? {
-        guard event.source.hasPrefix("/orgs/") else { return nil }
-        let id = event.source.dropFirst("/orgs/".count)
-        return id.isEmpty || id.contains("/") ? nil : String(id)
     }
 }
 

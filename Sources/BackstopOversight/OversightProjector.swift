@@ -25,14 +25,7 @@ public struct OversightProjector: Service {
     /// Creates or updates the bus subscription so it carries every type the projection reads.
     public func prepare() async throws {
         let spec = SubscriptionSpec(name: busSubscription, filter: SubscriptionFilter(eventTypes: OversightProjection.eventTypes))
-        do {
-            let existing = try await bus.subscription(named: busSubscription)
-            if existing.spec.filter != spec.filter { try await bus.updateSubscription(spec) }
-        } catch let error as BusError where error.kind == .unknownSubscription {
-            do { try await bus.createSubscription(spec) } catch let error as BusError where error.kind == .duplicateSubscription {
-                // Another instance created it at the same moment.
-            }
-        }
+        try await bus.ensureSubscription(spec)
     }
 
     /// Projects until the task is cancelled or the service group shuts down gracefully.
