@@ -81,9 +81,20 @@ let package = Package(
             plugins: ["SQLEmbedPlugin"]
         ),
         .target(
+            name: "BackstopMonitoring",
+            dependencies: [
+                "BackstopAccess", "BackstopBus", "BackstopContracts", "BackstopCoordinator", "BackstopPostgres",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["SQL", "Migrations"],
+            swiftSettings: strict,
+            plugins: ["SQLEmbedPlugin"]
+        ),
+        .target(
             name: "BackstopHTTP",
             dependencies: [
-                "BackstopAccess", "BackstopInbox", "BackstopOversight", "BackstopBus", "BackstopContracts", "BackstopCoordinator", "BackstopPostgres",
+                "BackstopAccess", "BackstopInbox", "BackstopOversight", "BackstopMonitoring", "BackstopBus", "BackstopContracts", "BackstopCoordinator", "BackstopPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -144,7 +155,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator", "BackstopAccess", "BackstopInbox", "BackstopHTTP", "BackstopOversight",
+                "BackstopBus", "BackstopPostgres", "BackstopContracts", "BackstopContractsCodegen", "BackstopCoordinator", "BackstopAccess", "BackstopInbox", "BackstopHTTP", "BackstopOversight", "BackstopMonitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -169,6 +180,11 @@ let package = Package(
         .testTarget(
             name: "BackstopOversightTests",
             dependencies: ["BackstopOversight", "BackstopAccess", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BackstopMonitoringTests",
+            dependencies: ["BackstopMonitoring", "BackstopCoordinator", "BackstopAccess", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -16,6 +16,8 @@ public final class Coordinator: Sendable {
     public let bus: Bus
     /// The rules and deadline arithmetic.
     public let planner: ObligationPlanner
+    /// Recurring duties (D7, D10, D14).
+    public let recurring: RecurringPlanner
     /// The subscription it consumes.
     public let subscription: String
     private let logger: Logger
@@ -26,6 +28,7 @@ public final class Coordinator: Sendable {
                 logger: Logger = Logger(label: "backstop.coordinator")) {
         self.bus = bus
         self.planner = ObligationPlanner(rules: rules, deadlines: DeadlineCalculator(calendar: calendar, timeZone: rules.timeZone))
+        self.recurring = RecurringPlanner(rules: rules, deadlines: planner.deadlines)
         self.subscription = subscription
         self.logger = logger
     }
@@ -46,8 +49,10 @@ public final class Coordinator: Sendable {
         }
     }
 
-    /// Consumes and sweeps until the task is cancelled.
-    public func run(sweepEvery interval: Duration = .milliseconds(250), sweepLimit: Int = 500) async throws {
+    /// Consumes and sweeps until the task is cancelled; opens recurring duties at start and then
+    /// every `recurringEvery`.
+    public func run(sweepEvery interval: Duration = .milliseconds(250), sweepLimit: Int = 500,
+                    recurringEvery: Duration = .seconds(60)) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await delivery in self.bus.subscribe(self.subscription, batchSize: 32) {
@@ -69,6 +74,16 @@ public final class Coordinator: Sendable {
                     try await Task.sleep(for: interval)
                 }
             }
+            group.addTask {
+                while !Task.isCancelled {
+                    do {
+                        try await self.openRecurringDuties()
+                    } catch {
+                        self.logger.error("opening recurring duties failed: \(error)")
+                    }
+                    try await Task.sleep(for: recurringEvery)
+                }
+            }
             try await group.next()
             group.cancelAll()
         }
@@ -80,7 +95,8 @@ public final class Coordinator: Sendable {
     public func handle(_ delivery: Delivery) async throws {
         let event = delivery.event
         let openings = try planner.openings(for: event, startingAt: event.time ?? delivery.acceptedAt)
-        let answers = planner.answers(to: event)
+        let answers = planner.answers(to: event) + recurring.answers(to: event)
+        let clue = event.type == RiskClueReportedV1.eventType ? try? RiskClueReportedV1(from: event) : nil
         let extensionPlan = try extensionPlan(for: event)
         let rules = self.rules, sql = self.sql, bus = self.bus, deadlines = planner.deadlines
         try await bus.transaction { c in
@@ -90,7 +106,10 @@ public final class Coordinator: Sendable {
             if try effects.closeCase(event, in: c) {
                 for answer in answers { try effects.answer(answer, in: c) }
             }
-            for opening in openings { try effects.open(opening, in: c) }
+            // A clue for a household with an open case is attached to the case: no new identification.
+            var attached = false
+            if let clue { attached = try effects.triage(clue, in: c) == .attachedToCase }
+            for opening in openings where !attached { try effects.open(opening, in: c) }
             try effects.extend(extensionPlan, in: c)
             try bus.ack(delivery, in: c)
             if !effects.outputs.isEmpty { _ = try bus.publish(effects.outputs, in: c) }
@@ -106,6 +125,50 @@ public final class Coordinator: Sendable {
         return ExtensionPlan(decision: decision, dueAt: newDue,
                              warnAt: planner.deadlines.warningPoint(openedAt: decided, due: newDue, fraction: rules.warningFraction),
                              superviseAt: superviseAt)
+    }
+
+    // MARK: recurring duties
+
+    /// Opens the recurring duties (D7 pushes, D10 follow-ups, D14 sweeps) that should exist at
+    /// `instant` (default: the database clock), publishing obligation.opened for each new one.
+    /// Opening a duty that exists already does nothing. Returns how many were opened.
+    @discardableResult
+    public func openRecurringDuties(at instant: Date? = nil) async throws -> Int {
+        let duties = rules.recurring
+        guard !duties.ruleIDs.isEmpty else { return 0 }
+        let recurring = self.recurring, sql = self.sql, bus = self.bus, coordinator = rules.coordinator
+        return try await bus.transaction { c in
+            let now = try instant ?? c.executePrepared("coordinator_now", "SELECT now()", []).first!.decode(Date.self, at: 0)
+            var openings = try recurring.pushOpenings(at: now)
+            if let followUp = duties.followUp {
+                let since = recurring.monthStart(now, offset: -(followUp.monthsAfterClosure + 1))
+                let cases = try c.executePrepared("coordinator_recurring_cases", sql.recurringCases, [since]).map { row in
+                    CaseStanding(caseID: try row.decode(String.self, at: 0), visitor: try row.decode(String.self, at: 1),
+                                 openedAt: try row.decode(Date.self, at: 2), closedAt: try row.decode(Date?.self, at: 3))
+                }
+                openings += try recurring.followUpOpenings(at: now, cases: cases)
+            }
+            if duties.sweep != nil {
+                // The registry's tables come with the access migrations; a coordinator alone has none.
+                let registry = try c.executePrepared("coordinator_has_registry", "SELECT to_regclass('backstop.organisations') IS NOT NULL", [])
+                let townships = try registry.first!.decode(Bool.self, at: 0)
+                    ? c.executePrepared("coordinator_recurring_townships", sql.recurringTownships, []).map { try $0.decode(String.self, at: 0) } : []
+                openings += try recurring.sweepOpenings(at: now, townships: townships)
+            }
+            let emit = CoordinatorEvents(coordinator: coordinator, cause: nil)
+            var outputs: [CloudEvent] = []
+            for item in openings {
+                let o = item.opening
+                let inserted = try c.executePrepared("coordinator_obligation_open", sql.obligationOpen, [
+                    o.ruleID, o.action, o.owner, o.linkKey, item.caseID, item.triggerID, nil as String?, "recurring", item.triggerID,
+                    o.calendar, o.openedAt, o.warnAt, o.dueAt, o.breachAt, o.superviseAt,
+                ])
+                guard let id = try inserted.first?.decode(String.self, at: 0) else { continue }
+                outputs.append(Effects.openedEvent(id: id, o, caseID: item.caseID, alertID: nil, emit: emit))
+            }
+            if !outputs.isEmpty { _ = try bus.publish(outputs, in: c) }
+            return outputs.count
+        }
     }
 
     // MARK: sweep

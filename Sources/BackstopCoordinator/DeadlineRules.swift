@@ -32,6 +32,10 @@ public struct DeadlineRules: Sendable {
     public var extensions: ExtensionPolicy
     /// The obligation rules, in file order.
     public var obligations: [ObligationRule]
+    /// How clues become alerts.
+    public var triage: ClueTriage = .none
+    /// Duties from the calendar (D7 pushes, D10 follow-ups, D14 sweeps).
+    public var recurring = RecurringDuties()
 
     /// The supervisor copied when `owner` breaches.
     public func supervisor(of owner: String) -> String { supervisors[owner] ?? defaultSupervisor }
@@ -44,13 +48,14 @@ public struct DeadlineRules: Sendable {
     public var consumedTypes: [String] {
         var types = Set(obligations.flatMap { [$0.trigger] + $0.fulfilledBy.map(\.type) + $0.cancelledBy.map(\.type) })
         types.formUnion(Self.handledTypes)
+        types.formUnion(recurring.answerTypes)
         return types.sorted()
     }
 
     /// Types the coordinator always consumes, whatever the rules say.
     public static let handledTypes: Set<String> = [
         "cn.backstop.obligation.extension_requested.v1", "cn.backstop.obligation.extension_decided.v1",
-        "cn.backstop.case.closed.v1", "cn.backstop.alert.raised.v1",
+        "cn.backstop.case.closed.v1", "cn.backstop.alert.raised.v1", "cn.backstop.risk.clue.reported.v1",
     ]
 }
 

@@ -11,7 +11,7 @@ struct Effects {
     let sql: CoordinatorSQL
     let cause: CloudEvent
     let emit: CoordinatorEvents
-    private(set) var outputs: [CloudEvent] = []
+    var outputs: [CloudEvent] = []
 
     init(rules: DeadlineRules, deadlines: DeadlineCalculator, sql: CoordinatorSQL, cause: CloudEvent) {
         self.rules = rules
@@ -31,7 +31,7 @@ struct Effects {
             guard let alert = try? AlertRaisedV1(from: event) else { return }
             let lead = alert.assignedTo.first { $0.role == .lead }?.orgId
             _ = try c.executePrepared("coordinator_alert_record", sql.alertRecord,
-                                      [alert.alertId, alert.householdRef, alert.caseId, lead, event.correlationID, at])
+                                      [alert.alertId, alert.householdRef, alert.caseId, lead, event.correlationID, at, alert.locationCode])
         case CaseIdentifiedV1.eventType, CaseReopenedV1.eventType:
             guard let caseID = text("case_id") else { return }
             _ = try c.executePrepared("coordinator_case_record", sql.caseRecord,
@@ -103,14 +103,7 @@ struct Effects {
             opening.breachAt, opening.superviseAt,
         ])
         guard let id = try inserted.first?.decode(String.self, at: 0) else { return }
-        let alertID = ObligationPlanner.text(data["alert_id"])
-        outputs.append(emit.event(ObligationOpenedV1(
-            action: ObligationOpenedV1.Action(rawValue: opening.action) ?? .other, alertId: alertID,
-            calendar: ObligationOpenedV1.Calendar(rawValue: opening.calendar) ?? .calendarDays, caseId: caseID,
-            dueAt: CoordinatorEvents.time(opening.dueAt), obligationId: id, openedAt: CoordinatorEvents.time(opening.openedAt),
-            ownerKind: OrganisationKind.named(by: opening.owner), ownerOrg: opening.owner,
-            ruleId: opening.ruleID, subjectRef: String(opening.linkKey.prefix(128)), warnAt: CoordinatorEvents.time(opening.warnAt)),
-            key: "obligation.opened/\(id)", correlation: nil, district: nil))
+        outputs.append(Self.openedEvent(id: id, opening, caseID: caseID, alertID: ObligationPlanner.text(data["alert_id"]), emit: emit))
         let early = try c.executePrepared("coordinator_obligation_early_answer", sql.obligationEarlyAnswer,
                                           [opening.ruleID, opening.linkKey, opening.owner])
         if let row = early.first {
@@ -119,6 +112,17 @@ struct Effects {
                                                    [id, outcome, try row.decode(Date.self, at: 2), eventID])
             for closedRow in closedRows { closed(try ObligationRow(closedRow), byEvent: eventID) }
         }
+    }
+
+    /// The obligation.opened event for a new obligation.
+    static func openedEvent(id: String, _ opening: ObligationOpening, caseID: String?, alertID: String?, emit: CoordinatorEvents) -> CloudEvent {
+        emit.event(ObligationOpenedV1(
+            action: ObligationOpenedV1.Action(rawValue: opening.action) ?? .other, alertId: alertID,
+            calendar: ObligationOpenedV1.Calendar(rawValue: opening.calendar) ?? .calendarDays, caseId: caseID,
+            dueAt: CoordinatorEvents.time(opening.dueAt), obligationId: id, openedAt: CoordinatorEvents.time(opening.openedAt),
+            ownerKind: OrganisationKind.named(by: opening.owner), ownerOrg: opening.owner,
+            ruleId: opening.ruleID, subjectRef: String(opening.linkKey.prefix(128)), warnAt: CoordinatorEvents.time(opening.warnAt)),
+            key: "obligation.opened/\(id)", correlation: nil, district: nil)
     }
 
     private mutating func closed(_ row: ObligationRow, byEvent eventID: String) {
@@ -195,4 +199,8 @@ struct CoordinatorSQL: Sendable {
     let extensionRequest = EmbeddedSQL.statement("extension_request")
     let extensionGrant = EmbeddedSQL.statement("extension_grant")
     let extensionDecision = EmbeddedSQL.statement("extension_decision")
+    let triageHousehold = EmbeddedSQL.statement("triage_household")
+    let triageRecord = EmbeddedSQL.statement("triage_record")
+    let recurringCases = EmbeddedSQL.statement("recurring_cases")
+    let recurringTownships = EmbeddedSQL.statement("recurring_townships")
 }

@@ -22,5 +22,8 @@ public struct RulesErrors: Error, Sendable, CustomStringConvertible {
     /// The problems.
     public var problems: [RulesError]
 
+    /// The errors `problems`.
+    public init(problems: [RulesError]) { self.problems = problems }
+
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }

@@ -32,7 +32,7 @@ public enum RulesFile {
     }
 
     /// The line and a one-line message for a YAML error (Yams' own text can quote the whole file).
-    private static func describe(_ error: any Error) -> (line: Int, message: String) {
+    package static func describe(_ error: any Error) -> (line: Int, message: String) {
         guard let yaml = error as? YamlError else { return (0, "not valid YAML: \(error)") }
         switch yaml {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
@@ -65,7 +65,7 @@ private struct Parser {
     func rules(_ root: Node) -> DeadlineRules? {
         let top = reader.mapping(root, "the rules file", allowed: [
             "province", "time_zone", "calendars", "warning_at", "coordinator", "supervisors", "escalation",
-            "extensions", "duty_catalogue", "obligations",
+            "extensions", "duty_catalogue", "obligations", "triage", "recurring",
         ])
         let province = reader.string(reader.required(top, "province", in: "the rules file", at: root), "province")
         if let province, province.count != 2 || !province.allSatisfy(\.isNumber) { reader.fail(top["province"], "province must be a 2-digit code") }
@@ -99,13 +99,104 @@ private struct Parser {
             if !ids.insert(rule.id).inserted { reader.fail(node, "obligation rule \(rule.id) is defined twice") }
             obligations.append(rule)
         }
+        let triage = self.triage(top["triage"])
+        let recurring = self.recurring(top["recurring"], taken: &ids)
         guard let province, let ladder, let extensions, let defaultSupervisor else { return nil }
-        return DeadlineRules(
+        var rules = DeadlineRules(
             province: province, timeZone: timeZone,
             calendarDirectory: (calendars.hasPrefix("/") ? URL(fileURLWithPath: calendars) : folder.appendingPathComponent(calendars)).standardizedFileURL,
             warningFraction: warning, coordinator: coordinator, ladder: ladder, supervisors: supervisors,
             defaultSupervisor: defaultSupervisor, dutyCatalogue: duty, townshipDuties: catalogue.townships, extensions: extensions,
             obligations: obligations)
+        rules.triage = triage
+        rules.recurring = recurring
+        return rules
+    }
+
+    func triage(_ node: Node?) -> ClueTriage {
+        guard let node else { return .none }
+        let m = reader.mapping(node, "triage", allowed: ["alert_channels", "severity", "join_window"])
+        let channels = reader.strings(reader.required(m, "alert_channels", in: "triage", at: node), "triage.alert_channels")
+        for channel in channels where RiskClueReportedV1.DetectedBy(rawValue: channel) == nil {
+            reader.fail(m["alert_channels"], "triage.alert_channels: '\(channel)' is not a detected_by channel of risk.clue.reported")
+        }
+        var bands: [String: String] = [:]
+        var fallback = "P3"
+        for (band, keyNode, value) in reader.entries(m["severity"], "triage.severity") {
+            guard let level = reader.string(value, "triage.severity.\(band)") else { continue }
+            if !["P1", "P2", "P3", "P4"].contains(level) { reader.fail(value, "triage.severity.\(band): '\(level)' is not P1–P4") }
+            if band == "default" { fallback = level }
+            else if ["above_threshold", "far_above_threshold"].contains(band) { bands[band] = level }
+            else { reader.fail(keyNode, "triage.severity: '\(band)' is not a band (above_threshold, far_above_threshold) or default") }
+        }
+        let window = m["join_window"].flatMap { reader.responseTime($0, "triage.join_window") } ?? .calendarDays(15)
+        if window.seconds == nil { reader.fail(m["join_window"], "triage.join_window must be clock time (hours or days)") }
+        return ClueTriage(alertChannels: Set(channels), severityByBand: bands, defaultSeverity: fallback, joinWindow: window)
+    }
+
+    func recurring(_ node: Node?, taken ids: inout Set<String>) -> RecurringDuties {
+        guard let node else { return RecurringDuties() }
+        let m = reader.mapping(node, "recurring", allowed: ["pushes", "followups", "sweeps"])
+        var duties = RecurringDuties()
+        func ruleID(_ members: [String: Node], _ what: String, at node: Node) -> (String, String)? {
+            guard let id = reader.string(reader.required(members, "rule", in: what, at: node), "\(what).rule") else { return nil }
+            if !Self.isRuleID(id) { reader.fail(members["rule"], "\(what): '\(id)' is not a rule id (D, a number, then lowercase letters, digits, - or _)") }
+            if !ids.insert(id).inserted { reader.fail(members["rule"], "rule \(id) is defined twice") }
+            return (id, reader.string(reader.required(members, "basis", in: what, at: node), "\(what).basis") ?? "")
+        }
+        for item in reader.sequence(m["pushes"], "recurring.pushes") {
+            let p = reader.mapping(item, "recurring.pushes", allowed: ["rule", "basis", "department", "indicator_set", "due"])
+            guard let (id, basis) = ruleID(p, "recurring.pushes", at: item) else { continue }
+            let department = org(reader.required(p, "department", in: "push duty \(id)", at: item), "push duty \(id): department")
+            let set = reader.string(reader.required(p, "indicator_set", in: "push duty \(id)", at: item), "push duty \(id): indicator_set")
+            guard let dueNode = reader.required(p, "due", in: "push duty \(id)", at: item), let department, let set else { continue }
+            var cadence: PushDuty.Cadence?
+            if dueNode.scalar?.string == "month_end" {
+                cadence = .monthEnd
+            } else {
+                let d = reader.mapping(dueNode, "push duty \(id): due", allowed: ["monthly_by_day", "yearly_by"])
+                if let day = d["monthly_by_day"], let n = reader.int(day, "push duty \(id): due.monthly_by_day", in: 1...28) {
+                    cadence = .monthlyByDay(n)
+                } else if let date = d["yearly_by"], let text = reader.string(date, "push duty \(id): due.yearly_by") {
+                    if let md = MonthDay(text) { cadence = .yearlyBy(month: md.month, day: md.day) }
+                    else { reader.fail(date, "push duty \(id): due.yearly_by '\(text)' is not a month and day MM-DD") }
+                }
+                if cadence == nil && reader.problems.isEmpty { reader.fail(dueNode, "push duty \(id): due is month_end, {monthly_by_day: N} or {yearly_by: MM-DD}") }
+            }
+            guard let cadence else { continue }
+            duties.pushes.append(PushDuty(id: id, basis: basis, department: department, indicatorSet: set, cadence: cadence))
+        }
+        if let item = m["followups"] {
+            let f = reader.mapping(item, "recurring.followups", allowed: ["rule", "basis", "after_closure_months"])
+            if let (id, basis) = ruleID(f, "recurring.followups", at: item),
+               let months = reader.int(reader.required(f, "after_closure_months", in: "recurring.followups", at: item),
+                                       "recurring.followups.after_closure_months", in: 0...60) {
+                duties.followUp = FollowUpDuty(id: id, basis: basis, monthsAfterClosure: months)
+            }
+        }
+        if let item = m["sweeps"] {
+            let s = reader.mapping(item, "recurring.sweeps", allowed: ["rule", "basis", "windows"])
+            if let (id, basis) = ruleID(s, "recurring.sweeps", at: item) {
+                var windows: [SweepDuty.Window] = []
+                for w in reader.sequence(reader.required(s, "windows", in: "recurring.sweeps", at: item), "recurring.sweeps.windows") {
+                    let wm = reader.mapping(w, "a sweep window", allowed: ["name", "from", "to"])
+                    let name = reader.string(reader.required(wm, "name", in: "a sweep window", at: w), "a sweep window's name")
+                    let from = reader.string(reader.required(wm, "from", in: "a sweep window", at: w), "a sweep window's from").flatMap(MonthDay.init)
+                    let to = reader.string(reader.required(wm, "to", in: "a sweep window", at: w), "a sweep window's to").flatMap(MonthDay.init)
+                    guard let name, let from, let to else { reader.fail(w, "a sweep window needs a name and from/to days as MM-DD"); continue }
+                    if !(name.utf8.count <= 32 && name.utf8.first.map { (97...122).contains($0) } == true
+                         && name.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }) {
+                        reader.fail(wm["name"], "sweep window '\(name)': names are lowercase letters, digits and _")
+                    }
+                    if to < from { reader.fail(wm["to"], "sweep window \(name) ends before it starts") }
+                    if windows.contains(where: { $0.name == name }) { reader.fail(wm["name"], "sweep window \(name) is defined twice") }
+                    windows.append(.init(name: name, from: from, to: to))
+                }
+                if windows.isEmpty { reader.fail(item, "recurring.sweeps: list at least one window (D14: at least yearly)") }
+                duties.sweep = SweepDuty(id: id, basis: basis, windows: windows)
+            }
+        }
+        return duties
     }
 
     func org(_ node: Node?, _ what: String) -> String? {

@@ -2,18 +2,18 @@ import Yams
 
 /// Typed reading of a YAML document that remembers where each value was written, so every error
 /// can name its line. Problems are collected rather than thrown one at a time.
-final class YAMLReader {
-    let file: String
-    private(set) var problems: [RulesError] = []
+package final class YAMLReader {
+    package let file: String
+    package private(set) var problems: [RulesError] = []
 
-    init(file: String) { self.file = file }
+    package init(file: String) { self.file = file }
 
-    func fail(_ node: Node?, _ message: String) {
+    package func fail(_ node: Node?, _ message: String) {
         problems.append(RulesError(file: file, line: node?.mark?.line ?? 0, message: message))
     }
 
     /// The members of a mapping; keys not in `allowed` are reported (and dropped).
-    func mapping(_ node: Node?, _ what: String, allowed: [String]) -> [String: Node] {
+    package func mapping(_ node: Node?, _ what: String, allowed: [String]) -> [String: Node] {
         guard let node else { return [:] }
         guard let mapping = node.mapping else {
             fail(node, "\(what) must be a mapping")
@@ -35,7 +35,7 @@ final class YAMLReader {
     }
 
     /// Every member of a mapping with free keys (for example organisation ids).
-    func entries(_ node: Node?, _ what: String) -> [(key: String, keyNode: Node, value: Node)] {
+    package func entries(_ node: Node?, _ what: String) -> [(key: String, keyNode: Node, value: Node)] {
         guard let node else { return [] }
         guard let mapping = node.mapping else {
             fail(node, "\(what) must be a mapping")
@@ -50,7 +50,7 @@ final class YAMLReader {
         }
     }
 
-    func sequence(_ node: Node?, _ what: String) -> [Node] {
+    package func sequence(_ node: Node?, _ what: String) -> [Node] {
         guard let node else { return [] }
         if let sequence = node.sequence { return Array(sequence) }
         fail(node, "\(what) must be a list")
@@ -58,13 +58,13 @@ final class YAMLReader {
     }
 
     /// A list of strings; a single string counts as a list of one.
-    func strings(_ node: Node?, _ what: String) -> [String] {
+    package func strings(_ node: Node?, _ what: String) -> [String] {
         guard let node else { return [] }
         if node.scalar != nil { return string(node, what).map { [$0] } ?? [] }
         return sequence(node, what).compactMap { string($0, what) }
     }
 
-    func string(_ node: Node?, _ what: String) -> String? {
+    package func string(_ node: Node?, _ what: String) -> String? {
         guard let node else { return nil }
         guard let scalar = node.scalar, !scalar.string.isEmpty else {
             fail(node, "\(what) must be a non-empty text value")
@@ -73,13 +73,13 @@ final class YAMLReader {
         return scalar.string
     }
 
-    func required(_ members: [String: Node], _ key: String, in what: String, at node: Node?) -> Node? {
+    package func required(_ members: [String: Node], _ key: String, in what: String, at node: Node?) -> Node? {
         if let value = members[key] { return value }
         fail(node, "\(what): '\(key)' is required")
         return nil
     }
 
-    func int(_ node: Node?, _ what: String, in range: ClosedRange<Int>) -> Int? {
+    package func int(_ node: Node?, _ what: String, in range: ClosedRange<Int>) -> Int? {
         guard let node else { return nil }
         guard let text = node.scalar?.string, let value = Int(text), range.contains(value) else {
             fail(node, "\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -88,7 +88,7 @@ final class YAMLReader {
         return value
     }
 
-    func double(_ node: Node?, _ what: String, in range: ClosedRange<Double>) -> Double? {
+    package func double(_ node: Node?, _ what: String, in range: ClosedRange<Double>) -> Double? {
         guard let node else { return nil }
         guard let text = node.scalar?.string, let value = Double(text), range.contains(value) else {
             fail(node, "\(what) must be a number from \(range.lowerBound) to \(range.upperBound)")
@@ -97,7 +97,7 @@ final class YAMLReader {
         return value
     }
 
-    func responseTime(_ node: Node?, _ what: String) -> ResponseTime? {
+    package func responseTime(_ node: Node?, _ what: String) -> ResponseTime? {
         guard let text = string(node, what) else { return nil }
         guard let time = ResponseTime(text) else {
             fail(node, "\(what): '\(text)' is not a response time (2h, 15d, 2wd or 8wh)")
@@ -107,7 +107,7 @@ final class YAMLReader {
     }
 
     /// The scalar as the JSON value it denotes (booleans and numbers typed, the rest text).
-    func scalarValue(_ node: Node) -> JSONScalar? {
+    package func scalarValue(_ node: Node) -> JSONScalar? {
         guard let scalar = node.scalar else {
             fail(node, "expected a single value")
             return nil

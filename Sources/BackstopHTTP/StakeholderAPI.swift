@@ -3,6 +3,7 @@ import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
 import BackstopInbox
+import BackstopMonitoring
 import BackstopOversight
 import BackstopPostgres
 import Foundation
@@ -20,6 +21,9 @@ struct StakeholderAPI: APIProtocol {
     let webhooks: Webhooks
     let publisher: PublishCoalescer
     let review: Review
+    /// The screening rules pushes are checked against (department-service); nil when not configured.
+    let screening: ScreeningRules?
+    let pushes: PushIntake
 
     func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
         .ok(.init(body: .json(.init(status: "ok", service: name))))

@@ -3,6 +3,7 @@ import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
 import BackstopInbox
+import BackstopMonitoring
 import BackstopOversight
 import Foundation
 import Hummingbird
@@ -27,9 +28,14 @@ public struct StakeholderServer: Sendable {
         public var host: String
         /// Port to listen on (0: any free port).
         public var port: Int
+        /// Screening rules for department data pushes (department-service); without them pushes
+        /// are answered 503.
+        public var screening: ScreeningRules?
 
         /// A configuration.
-        public init(name: String, kinds: Set<OrganisationKind>, conninfo: String, host: String = "127.0.0.1", port: Int) {
+        public init(name: String, kinds: Set<OrganisationKind>, conninfo: String, host: String = "127.0.0.1", port: Int,
+                    screening: ScreeningRules? = nil) {
+            self.screening = screening
             self.name = name
             self.kinds = kinds
             self.conninfo = conninfo
@@ -56,7 +62,8 @@ public struct StakeholderServer: Sendable {
         let review = Review(pool: bus.pool)
         let api = StakeholderAPI(name: configuration.name, bus: bus, permissions: Permissions(), migrations: migrations,
                                  inbox: Inbox(pool: bus.pool), bell: bell, webhooks: Webhooks(bus: bus),
-                                 publisher: PublishCoalescer(bus: bus), review: review)
+                                 publisher: PublishCoalescer(bus: bus), review: review, screening: configuration.screening,
+                                 pushes: PushIntake(bus: bus))
         let inboxRouter = InboxRouter(service: configuration.name, kinds: configuration.kinds, bus: bus, bell: bell, logger: logger)
         // The inbox's bus subscription exists before the service says it listens, so every event
         // published from then on reaches the inboxes (if the database is down, run() retries).

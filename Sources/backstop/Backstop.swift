@@ -14,7 +14,7 @@ struct Backstop: AsyncParsableCommand {
         subcommands: [
             Up.self, Migrate.self, Publish.self, SubscriptionCommand.self, Tail.self, DeadLetterCommand.self,
             Status.self, Maintain.self, ContractsCommand.self, RulesCommand.self, CoordinatorCommand.self, ObligationsCommand.self,
-            CaseCommand.self, OrganisationCommand.self, KeyCommand.self, AuditCommand.self, Serve.self, Bench.self, Simulate.self,
+            CaseCommand.self, OrganisationCommand.self, KeyCommand.self, AuditCommand.self, Serve.self, Bench.self, Simulate.self, PushCommand.self,
         ]
     )
 }

@@ -28,15 +28,18 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Obligations falling due per second in the deadlines scenario.") var deadlineRate: Int = 1000
     @Option(help: "Seconds of obligations falling due in the deadlines scenario.") var deadlineSeconds: Int = 10
     @Option(help: "Obligations in the year of read models of the review scenario.") var reviewObligations: Int = 100_000
+    @Option(help: "Records in the push of the screening scenario.") var screeningRecords: Int = 1_000_000
     @OptionGroup var rules: RulesOption
-    @Option(name: .customLong("scenario"), help: "Run only these scenarios (repeatable): raw_cycle, raw_batch, cycle, batch, fanout10, latency, http_publish, deadlines, review.")
+    @OptionGroup var screening: ScreeningOption
+    @Option(name: .customLong("scenario"), help: "Run only these scenarios (repeatable): raw_cycle, raw_batch, cycle, batch, fanout10, latency, http_publish, deadlines, review, screening.")
     var scenarios: [String] = []
 
-    static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency", "http_publish", "deadlines", "review"]
+    static let all = ["raw_cycle", "raw_batch", "cycle", "batch", "fanout10", "latency", "http_publish", "deadlines", "review", "screening"]
     /// Diagnostic scenarios, run only when named.
     static let extra = ["codec", "split"]
 
     func validate() throws {
+        guard (1_000...100_000_000).contains(screeningRecords) else { throw ValidationError("--screening-records must be from 1000 to 100000000") }
         guard (1_000...10_000_000).contains(reviewObligations) else { throw ValidationError("--review-obligations must be from 1000 to 10000000") }
         guard messages >= 400, fanoutMessages >= 100 else { throw ValidationError("--messages must be at least 400 and --fanout-messages at least 100") }
         guard deadlineOpen.allSatisfy({ (0...10_000_000).contains($0) }), (1...100_000).contains(deadlineRate), (1...600).contains(deadlineSeconds) else {
@@ -125,6 +128,9 @@ struct BenchRun {
                 continue
             case "review":
                 try await ReviewBench(conninfo: conninfo, obligations: options.reviewObligations).run()
+                continue
+            case "screening":
+                try await ScreeningBench(conninfo: conninfo, records: options.screeningRecords, rules: try options.screening.load()).run()
                 continue
             case "latency":
                 let (rate, p50, p99ms) = try await latency()

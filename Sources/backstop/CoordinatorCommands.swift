@@ -2,6 +2,7 @@ import ArgumentParser
 import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
+import BackstopMonitoring
 import BackstopPostgres
 import Foundation
 import Logging
@@ -32,29 +33,44 @@ struct RulesOption: ParsableArguments {
 
 /// `backstop rules …`
 struct RulesCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rules", abstract: "Deadline rules.", subcommands: [Check.self])
+    static let configuration = CommandConfiguration(commandName: "rules", abstract: "Deadline and screening rules.", subcommands: [Check.self])
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a deadline rules file and its calendars without starting anything.",
+            abstract: "Check a deadline rules file and its calendars, and/or a screening rules file, without starting anything.",
             discussion: "Prints every problem with its line and exits non-zero, or a summary when the rules are valid.")
 
-        @Argument(help: "The rules file.")
-        var file: String
+        @Argument(help: "The deadline rules file.")
+        var file: String?
+
+        @Option(help: "A screening rules file to check (Ops/screening/s-province.yaml).")
+        var screening: String?
 
         @Option(help: "Check the calendars of this year and the next (default: the current year).")
         var year: Int?
 
         func validate() throws {
             if let year, !(2000...2100).contains(year) { throw ValidationError("--year must be between 2000 and 2100") }
+            if file == nil && screening == nil { throw ValidationError("name a deadline rules file, a screening rules file (--screening), or both") }
         }
 
         func run() async throws {
-            let setup = try RulesOption.load(URL(fileURLWithPath: file), year: year)
-            for warning in setup.warnings { emit("warning: \(warning)") }
-            let years = setup.calendar.years.keys.sorted().map(String.init).joined(separator: ", ")
-            emit("\(file): valid — \(setup.rules.obligations.count) obligation rules, province \(setup.rules.province) calendars \(years), time zone \(setup.rules.timeZone.identifier)")
-            for rule in setup.rules.obligations { emit("  \(rule.id): \(rule.trigger) → \(rule.action)") }
+            if let file {
+                let setup = try RulesOption.load(URL(fileURLWithPath: file), year: year)
+                for warning in setup.warnings { emit("warning: \(warning)") }
+                let years = setup.calendar.years.keys.sorted().map(String.init).joined(separator: ", ")
+                let recurring = setup.rules.recurring
+                emit("\(file): valid — \(setup.rules.obligations.count) obligation rules, \(recurring.ruleIDs.count) recurring duties, province \(setup.rules.province) calendars \(years), time zone \(setup.rules.timeZone.identifier)")
+                for rule in setup.rules.obligations { emit("  \(rule.id): \(rule.trigger) → \(rule.action)") }
+                for duty in recurring.pushes { emit("  \(duty.id): \(duty.department) pushes \(duty.indicatorSet)") }
+                if let f = recurring.followUp { emit("  \(f.id): monthly follow-up visits, open cases and \(f.monthsAfterClosure) months after closure") }
+                if let s = recurring.sweep { emit("  \(s.id): sweeps in \(s.windows.map(\.name).joined(separator: ", "))") }
+            }
+            if let screening {
+                let rules = try ScreeningOption.load(URL(fileURLWithPath: screening))
+                emit("\(screening): valid — \(rules.indicators.count) indicators, \(rules.sets.count) indicator sets, \(rules.rules.count) screening rules")
+                for rule in rules.rules { emit("  \(rule.id): \(rule.indicator) → \(rule.riskCategories.joined(separator: ", "))") }
+            }
         }
     }
 }

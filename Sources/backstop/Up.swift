@@ -4,6 +4,7 @@ import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
 import BackstopHTTP
+import BackstopMonitoring
 import BackstopInbox
 import BackstopPostgres
 import Dispatch
@@ -18,6 +19,8 @@ struct Up: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     @OptionGroup var rules: RulesOption
+
+    @OptionGroup var screening: ScreeningOption
 
     @Flag(help: "Do not start the coordinator (run `backstop coordinator` elsewhere).")
     var noCoordinator = false
@@ -119,6 +122,19 @@ struct Up: AsyncParsableCommand {
             }
         }
         var urls: [String: String] = [:]
+        if !noServices && FileManager.default.fileExists(atPath: screening.url.path) {
+            // Checked here first, like the rules; department-service reads it at start.
+            do {
+                let checked = try screening.load()
+                environment["BACKSTOP_SCREENING"] = screening.url.standardizedFileURL.path
+                emit("backstop: screening: \(checked.rules.count) rules from \(screening.url.path)")
+            } catch {
+                upkeep.cancel()
+                await bus.close()
+                await cluster?.stop()
+                throw error
+            }
+        }
         if !noServices {
             for (i, service) in StakeholderService.all.enumerated() {
                 let port = httpPortBase == 0 ? 0 : httpPortBase + i

@@ -2,6 +2,7 @@ import BackstopBus
 import BackstopContracts
 import BackstopCoordinator
 import BackstopPostgres
+import BackstopTesting
 import Foundation
 import Testing
 
@@ -44,6 +45,9 @@ private enum ShippedFiles {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let rules = root.appendingPathComponent("Ops/rules/s-province.yaml")
     static let calendars = root.appendingPathComponent("Ops/calendars")
+    static let screening = root.appendingPathComponent("Ops/screening/s-province.yaml")
+    static let pushExample = root.appendingPathComponent("Contracts/pushes/examples/medical-insurance-2026-10.csv")
+    static let pushInvalid = root.appendingPathComponent("Contracts/pushes/examples/invalid-rows.csv")
 
     static func rulesText() throws -> String { try String(contentsOf: rules, encoding: .utf8) }
 
@@ -88,10 +92,42 @@ struct CoordinatorCLITests {
         let cli = CLI(conninfo: "")
         let result = try await cli.run(["rules", "check", ShippedFiles.rules.path, "--year", "2026"], database: false)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("\(ShippedFiles.rules.path): valid — 13 obligation rules, province 51"), "\(result.stdout)")
+        #expect(result.stdout.contains("\(ShippedFiles.rules.path): valid — 14 obligation rules, 9 recurring duties, province 51"), "\(result.stdout)")
         #expect(result.stdout.contains("warning: the 2027 working-day calendar of province 51 is provisional"), "\(result.stdout)")
         #expect(result.stdout.contains("  D5-sign-for: cn.backstop.alert.raised.v1 → sign_for"))
         #expect(result.stdout.contains("  D0-whistle-report: cn.backstop.whistle.blown.v1 → respond_to_whistle"))
+        #expect(result.stdout.contains("  D7-push-medical-insurance: dept-medical-insurance pushes medical_insurance"))
+    }
+
+    @Test func pushImportScreensOnceAndRefusesMalformedFiles() async throws {
+        let cli = try await CLI.make()
+        #expect(try await cli.run(["migrate"]).status == 0)
+        let added = try await cli.run(["org", "add", "dept-medical-insurance", "--kind", "department", "--name", "Medical Insurance Bureau", "--district", "510703"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let common = ["--department", "dept-medical-insurance", "--period", "2026-10", "--screening", ShippedFiles.screening.path]
+        let first = try await cli.run(["push", "import", ShippedFiles.pushExample.path] + common)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("4 records of medical_insurance/2026-10 from dept-medical-insurance; 3 flagged, 3 risk clues published"), "\(first.stdout)")
+        let again = try await cli.run(["push", "import", ShippedFiles.pushExample.path] + common)
+        #expect(again.status == 0 && again.stdout.contains("nothing changed"), "\(again.stdout)")
+        let bad = try await cli.run(["push", "import", ShippedFiles.pushInvalid.path] + common)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("3 problems") && bad.stderr.contains("row 2, value") && bad.stderr.contains("row 3, unit")
+                && bad.stderr.contains("row 4, household_ref"), "\(bad.stderr)")
+        let list = try await cli.run(["push", "list", "--department", "dept-medical-insurance"])
+        #expect(list.stdout.components(separatedBy: "medical_insurance/2026-10").count == 2, "\(list.stdout)")
+    }
+
+    @Test func rulesCheckChecksTheScreeningRules() async throws {
+        let good = try await CLI(conninfo: "").run(["rules", "check", "--screening", ShippedFiles.screening.path], database: false)
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("valid — 12 indicators, 8 indicator sets"), "\(good.stdout)")
+        let text = try String(contentsOf: ShippedFiles.screening, encoding: .utf8).replacingOccurrences(of: "at_least: 5000", with: "at_least: lots")
+        let broken = try ShippedFiles.scratch("screening.yaml", text: text)
+        defer { try? FileManager.default.removeItem(at: broken.deletingLastPathComponent().deletingLastPathComponent()) }
+        let bad = try await CLI(conninfo: "").run(["rules", "check", "--screening", broken.path], database: false)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("screening.yaml:") && bad.stderr.contains("at_least must be a number"), "\(bad.stderr)")
     }
 
     @Test func rulesCheckFindsTheCalendarsNextToACopy() async throws {
@@ -99,7 +135,7 @@ struct CoordinatorCLITests {
         defer { try? FileManager.default.removeItem(at: copy.deletingLastPathComponent().deletingLastPathComponent()) }
         let result = try await CLI(conninfo: "").run(["rules", "check", copy.path, "--year", "2026"], database: false)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("valid — 13 obligation rules"))
+        #expect(result.stdout.contains("valid — 14 obligation rules"))
     }
 
     @Test func rulesCheckRefusesABrokenFileWithEveryProblemAndItsLine() async throws {

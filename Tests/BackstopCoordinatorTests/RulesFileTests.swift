@@ -114,12 +114,17 @@ struct BrokenRules: Sendable, CustomTestStringConvertible {
 struct RulesFileTests {
     @Test func theShippedFileParses() throws {
         let rules = try ShippedRules.parse(try ShippedRules.text())
-        #expect(rules.obligations.count == 13)
+        #expect(rules.obligations.count == 14)
         #expect(rules.obligations.map(\.id) == [
             "D5-sign-for", "D5-sign-for-redispatched", "D4-first-measure", "D1-visit", "D2-verify-push", "D3-decide", "D6-plan",
             "D8-answer-referral", "D9-commit-pledge", "D9-disburse", "D13-objection", "D0-whistle-report",
-            "D0-whistle-duty",
+            "D0-whistle-duty", "D7-push-after-disaster",
         ])
+        #expect(rules.recurring.pushes.count == 7)
+        #expect(rules.recurring.followUp?.monthsAfterClosure == 12)
+        #expect(rules.recurring.sweep?.windows.map(\.name) == ["spring", "autumn"])
+        #expect(rules.triage.alertChannels == ["dept_push"])
+        #expect(rules.triage.severity(band: "far_above_threshold") == "P2")
         #expect(rules.province == "51")
         #expect(rules.timeZone.identifier == "Asia/Shanghai")
         #expect(rules.warningFraction == 0.75)
@@ -170,7 +175,7 @@ struct RulesFileTests {
 
     @Test func theShippedFileLoadsFromDiskWithItsCalendars() throws {
         let setup = try CoordinatorSetup.load(rulesFile: ShippedRules.file, year: 2026)
-        #expect(setup.rules.obligations.count == 13)
+        #expect(setup.rules.obligations.count == 14)
         #expect(setup.calendar.years.keys.sorted() == [2026, 2027])
         #expect(setup.warnings.count == 1)
         #expect(setup.warnings.first?.contains("2027 working-day calendar of province 51 is provisional") == true)

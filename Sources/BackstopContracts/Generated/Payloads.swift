@@ -638,6 +638,136 @@ public struct CaseClosedV1: EventPayload {
     public static let sample = CaseClosedV1(basisRef: "01a143f0-8a80-7b93-88a4-d271f831f4fa", caseId: "019cffbe-7d80-7143-a19d-c83c6d278537", closedAt: "2026-10-30T16:00:00+08:00", closedBy: "dept-rural-revitalisation", continuingMeasures: [CaseClosedV1.ContinuingMeasure(category: .employment, endsOn: "2027-03-31", measureId: "019d4bb4-4a80-7970-9a78-bc19a7587b93"), CaseClosedV1.ContinuingMeasure(category: .financeCredit, endsOn: "2028-04-19", measureId: "019da89d-b100-77ec-8d82-1b25bdd1ad10")], householdRef: "hh-220f8e1752074251430daca7c131a958", mode: .afterAssistance, waivedObligations: ["01a12d9f-a680-79e6-b278-59180db06950", "01a156d2-8680-7e64-98da-6d45096e2165"])
 }
 
+/// Risk clue attached to an open case. A new risk clue (cn.backstop.risk.clue.reported.v1) arrived
+/// for a household that already has an open case; instead of raising a second alert, the
+/// coordinator attached the clue to that case so that the case's lead organisation reviews it and,
+/// if needed, adjusts the assistance plan. Published by the coordinator only; the lead organisation
+/// reviews the clue, the source department learns where its clue went, the township and village of
+/// the household follow their case, and oversight counts clues by outcome (attached rather than
+/// alerted). Sensitive, because risk categories can reveal health or disability: the household
+/// appears only as household_ref and the trigger only as an indicator code, rule id and band,
+/// copied from the clue.
+public struct CaseClueAttachedV1: EventPayload {
+    public static let eventType = "cn.backstop.case.clue_attached.v1"
+
+    /// Attached at. When the coordinator attached the clue to the case.
+    public var attachedAt: String
+    /// Case. The household's open case the clue was attached to: the case_id assigned in
+    /// cn.backstop.case.identified.v1, which all later assistance, follow-up and closure events cite.
+    public var caseId: String
+    /// Clue. The attached clue: the clue_id of its cn.backstop.risk.clue.reported.v1 event.
+    public var clueId: String
+    /// Detected by. Channel through which the risk was found (domain brief §2.3): self_report =
+    /// household self-report (oral, written, app or mini-program); grid_check = grid worker patrol;
+    /// cadre_visit = helper cadre, village committee or resident work team (routine visit or
+    /// concentrated sweep); dept_push = department data screening pushed to the county (source_dept is
+    /// then required); platform_analytics = cross-department analysis on a provincial or county data
+    /// platform; hotline_12345 / hotline_12317 = call to the government-service hotline or the
+    /// return-to-poverty monitoring hotline; petition = letters and visits (信访); media = press or
+    /// online report; ngo = a social organisation; enterprise = an employer or other enterprise.
+    public var detectedBy: DetectedBy
+    /// Household. The household of the case and of the clue, as its pseudonymous reference.
+    public var householdRef: String
+    /// Indicator. The screening rule that fired, for rule-based clues (typically dept_push and
+    /// platform_analytics); absent for clues found by people. Carries the indicator code, the rule id
+    /// and at most a band, never the measured value.
+    public var indicator: Indicator?
+    /// Lead organisation. The case's lead organisation (牵头单位), which reviews the attached clue: it
+    /// decides whether the clue calls for a new or changed measure on the case.
+    public var leadOrg: String
+    /// Risk categories. Kinds of risk the clue points to: 1 to 6 distinct codes, the main one first.
+    public var riskCategories: [RiskCategory]
+    /// Source department. Department whose data screening produced the clue (部门筛查预警), copied from the
+    /// clue. Required when detected_by is dept_push; normally absent for other channels.
+    public var sourceDept: String?
+
+    public init(attachedAt: String, caseId: String, clueId: String, detectedBy: DetectedBy, householdRef: String, indicator: Indicator? = nil, leadOrg: String, riskCategories: [RiskCategory], sourceDept: String? = nil) {
+        self.attachedAt = attachedAt
+        self.caseId = caseId
+        self.clueId = clueId
+        self.detectedBy = detectedBy
+        self.householdRef = householdRef
+        self.indicator = indicator
+        self.leadOrg = leadOrg
+        self.riskCategories = riskCategories
+        self.sourceDept = sourceDept
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case attachedAt = "attached_at"
+        case caseId = "case_id"
+        case clueId = "clue_id"
+        case detectedBy = "detected_by"
+        case householdRef = "household_ref"
+        case indicator = "indicator"
+        case leadOrg = "lead_org"
+        case riskCategories = "risk_categories"
+        case sourceDept = "source_dept"
+    }
+
+    /// Detected by. Channel through which the risk was found (domain brief §2.3): self_report =
+    /// household self-report (oral, written, app or mini-program); grid_check = grid worker patrol;
+    /// cadre_visit = helper cadre, village committee or resident work team (routine visit or
+    /// concentrated sweep); dept_push = department data screening pushed to the county (source_dept is
+    /// then required); platform_analytics = cross-department analysis on a provincial or county data
+    /// platform; hotline_12345 / hotline_12317 = call to the government-service hotline or the
+    /// return-to-poverty monitoring hotline; petition = letters and visits (信访); media = press or
+    /// online report; ngo = a social organisation; enterprise = an employer or other enterprise.
+    public enum DetectedBy: String, Codable, Sendable, CaseIterable {
+        case selfReport = "self_report"
+        case gridCheck = "grid_check"
+        case cadreVisit = "cadre_visit"
+        case deptPush = "dept_push"
+        case platformAnalytics = "platform_analytics"
+        case hotline12345 = "hotline_12345"
+        case hotline12317 = "hotline_12317"
+        case petition
+        case media
+        case ngo
+        case enterprise
+    }
+    /// Indicator. The screening rule that fired, for rule-based clues (typically dept_push and
+    /// platform_analytics); absent for clues found by people. Carries the indicator code, the rule id
+    /// and at most a band, never the measured value.
+    public struct Indicator: Codable, Sendable, Equatable {
+        /// Band. How far the value exceeded the threshold: above_threshold, or far_above_threshold when it
+        /// also crossed the rule's upper tier. Absent when the rule has no tiers. The exact value is never
+        /// sent.
+        public var band: Band?
+        /// Indicator code. Code of the measured indicator from the county's indicator table, lowercase
+        /// snake_case: e.g. medical_oop_ytd (medical out-of-pocket spending, year to date),
+        /// school_net_cost_year, house_damage_grade.
+        public var code: String
+        /// Threshold rule. Id of the configured threshold rule the indicator crossed, e.g. the
+        /// medical-insurance rule for formerly poor inpatients (out-of-pocket of 5,000 yuan or more, year
+        /// to date). Thresholds live in the county's rule table and are never hard-coded.
+        public var thresholdRuleId: String
+
+        public init(band: Band? = nil, code: String, thresholdRuleId: String) {
+            self.band = band
+            self.code = code
+            self.thresholdRuleId = thresholdRuleId
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case band = "band"
+            case code = "code"
+            case thresholdRuleId = "threshold_rule_id"
+        }
+
+        /// Band. How far the value exceeded the threshold: above_threshold, or far_above_threshold when it
+        /// also crossed the rule's upper tier. Absent when the rule has no tiers. The exact value is never
+        /// sent.
+        public enum Band: String, Codable, Sendable, CaseIterable {
+            case aboveThreshold = "above_threshold"
+            case farAboveThreshold = "far_above_threshold"
+        }
+    }
+
+    /// The schema's example payload.
+    public static let sample = CaseClueAttachedV1(attachedAt: "2026-12-03T09:31:00+08:00", caseId: "01a1e869-a4c0-7332-91be-4e72313bfaf5", clueId: "01a2396a-5680-741c-8daa-91eeeac3e659", detectedBy: .deptPush, householdRef: "hh-3f2a9c1d5e7b4a608d1c2e3f4a5b6c7d", indicator: CaseClueAttachedV1.Indicator(band: .farAboveThreshold, code: "medical_oop_ytd", thresholdRuleId: "mi-oop-inpatient-formerly-poor"), leadOrg: "dept-medical-insurance", riskCategories: [.illness, .expenseSurge], sourceDept: "dept-medical-insurance")
+}
+
 /// Case identified. A household was formally admitted into monitoring (识别认定 / 纳入监测) after the
 /// household visit, signed authorisation, data cross-check, village appraisal and notice, township
 /// review and county approval, or through the green channel where help had already started.
@@ -884,6 +1014,163 @@ public struct CaseReopenedV1: EventPayload {
 
     /// The schema's example payload.
     public static let sample = CaseReopenedV1(caseId: "0196c238-6d00-7dd7-abce-6846340b4826", householdRef: "hh-49faf61f5ca3c06b213fdd58bbfc4181", note: "Reopened on the instruction of the county leading-group office after the October concentrated sweep; the grounds are recorded in the national system.", reasonCode: .other, reopenedAt: "2026-12-02T15:30:00+08:00", riskCategories: [.expenseSurge])
+}
+
+/// Department data push received. A department pushed a batch of indicator records for one
+/// indicator set and period to its department service (部门数据推送, early-warning monitoring; the batch
+/// format is Contracts/pushes/push-batch.schema.json); the service screened the records against the
+/// configured screening rules and published this summary together with one
+/// cn.backstop.risk.clue.reported.v1 per record that met a rule. Published by the department that
+/// pushed; the coordinator closes the department's push duty (rule D7: periodic pushes, and a push
+/// after each disaster event) with it, and oversight counts pushes and their timeliness. Internal:
+/// the event carries counts and a digest only, never household references or measured values; those
+/// stay in the department service.
+public struct DataPushReceivedV1: EventPayload {
+    public static let eventType = "cn.backstop.data_push.received.v1"
+
+    /// Clues. Number of risk clues (cn.backstop.risk.clue.reported.v1, detected_by dept_push) published
+    /// with the push: one per flagged record (naming the first rule it met and a band). 0 when nothing
+    /// was flagged.
+    public var clueCount: Int
+    /// Digest. SHA-256 of the push's records in canonical form, as sha256: and 64 lowercase hex digits.
+    /// The same push sent again has the same digest and changes nothing; a push with other content for
+    /// a key already received is refused.
+    public var digest: String
+    /// Disaster. Present when the push answers a disaster: the disaster_id of the
+    /// cn.backstop.disaster.ended.v1 event that made the push due (household losses after each disaster
+    /// event, rule D7). Absent for periodic pushes.
+    public var disasterId: String?
+    /// Flagged records. Number of records that met at least one screening rule (never more than
+    /// record_count).
+    public var flaggedCount: Int
+    /// Indicator set. The indicator set the batch belongs to, lowercase snake_case: a group of
+    /// indicators one department pushes together on one cadence (Contracts/pushes/indicators.md), e.g.
+    /// medical_insurance (monthly), education (yearly), emergency_disaster (after each disaster).
+    public var indicatorSet: String
+    /// Period. The period the records cover: YYYY-MM for indicator sets pushed monthly, YYYY for sets
+    /// pushed yearly. A push after a disaster names a period too (normally the month in which the
+    /// disaster ended), but its push_key uses the disaster_id.
+    public var period: String
+    /// Push. Id of the push, assigned by the department service when it accepted the batch (a UUID,
+    /// preferably time-ordered v7). The push receipt returned to the department carries the same id;
+    /// sending the same push again returns the first receipt.
+    public var pushId: String
+    /// Push key. What the push fulfils: <indicator_set>/<period> for a periodic push, or
+    /// <indicator_set>/<disaster_id> for a push after a disaster. The coordinator links the
+    /// department's push duty obligation (action department_push) by this key, and a push is received
+    /// at most once per department and key.
+    public var pushKey: String
+    /// Received at. When the department service accepted the push. The push duty (rule D7) is measured
+    /// against it.
+    public var receivedAt: String
+    /// Records. Number of indicator records in the push: 1 to 50,000 in a JSON batch; a CSV upload or
+    /// backstop push import may hold millions (a province-month).
+    public var recordCount: Int
+    /// Source department. The department that pushed the batch and owes the push (rule D7). The same
+    /// organisation as the event's source.
+    public var sourceDept: String
+
+    public init(clueCount: Int, digest: String, disasterId: String? = nil, flaggedCount: Int, indicatorSet: String, period: String, pushId: String, pushKey: String, receivedAt: String, recordCount: Int, sourceDept: String) {
+        self.clueCount = clueCount
+        self.digest = digest
+        self.disasterId = disasterId
+        self.flaggedCount = flaggedCount
+        self.indicatorSet = indicatorSet
+        self.period = period
+        self.pushId = pushId
+        self.pushKey = pushKey
+        self.receivedAt = receivedAt
+        self.recordCount = recordCount
+        self.sourceDept = sourceDept
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clueCount = "clue_count"
+        case digest = "digest"
+        case disasterId = "disaster_id"
+        case flaggedCount = "flagged_count"
+        case indicatorSet = "indicator_set"
+        case period = "period"
+        case pushId = "push_id"
+        case pushKey = "push_key"
+        case receivedAt = "received_at"
+        case recordCount = "record_count"
+        case sourceDept = "source_dept"
+    }
+
+    /// The schema's example payload.
+    public static let sample = DataPushReceivedV1(clueCount: 41, digest: "sha256:eb7a3105760c5a20e028f175d74fce8e372813f036830888d43f0d0bc2740754", disasterId: "flood-2026-07-510703", flaggedCount: 41, indicatorSet: "emergency_disaster", period: "2026-07", pushId: "019fc033-1100-71f7-bf7f-e77ba1e67ead", pushKey: "emergency_disaster/flood-2026-07-510703", receivedAt: "2026-08-02T10:00:00+08:00", recordCount: 1268, sourceDept: "dept-emergency")
+}
+
+/// Disaster ended. Emergency management declared a natural disaster or mishap in some area over
+/// (the emergency response ended). After each such event the emergency department owes a push of
+/// household losses (rule D7, "after each disaster event"): the coordinator opens that push duty
+/// (action department_push) keyed emergency_disaster/<disaster_id>, and the push closes it with a
+/// cn.backstop.data_push.received.v1 carrying the same disaster_id. Published by the emergency
+/// management department; departments and townships in the affected area learn that loss reporting
+/// and checks on affected households are due, and oversight follows push timeliness after
+/// disasters. Internal: the event describes an area and a time span, never a household.
+public struct DisasterEndedV1: EventPayload {
+    public static let eventType = "cn.backstop.disaster.ended.v1"
+
+    /// Affected divisions. Divisions hit by the disaster: 1 to 200 distinct division codes, each a
+    /// county (6 digits), township (9) or village (12). Townships and departments subscribe by division
+    /// prefix, so a code covers every division below it.
+    public var affectedCodes: [String]
+    /// Disaster. Id of the disaster event, assigned by the emergency management department and stable
+    /// from its first report: letters, digits, dots, underscores and hyphens, e.g.
+    /// <hazard>-<year>-<month>-<county code>. The push of household losses cites it (disaster_id and
+    /// push_key of cn.backstop.data_push.received.v1).
+    public var disasterId: String
+    /// Ended at. When the disaster was declared over (the emergency response ended); not before
+    /// started_at. The loss push's time limit (rule D7) runs from here.
+    public var endedAt: String
+    /// Hazard. Kind of disaster or mishap: flood = flood or waterlogging; landslide = landslide, debris
+    /// flow or collapse (地质灾害); earthquake; drought; hail; windstorm = gale, typhoon or tornado; fire =
+    /// forest, grassland or village fire; snow_ice = snowstorm, freezing rain or cold wave (低温雨雪冰冻);
+    /// epidemic = animal or plant epidemic or pest outbreak hitting households' production; other = any
+    /// other natural disaster or mishap.
+    public var hazard: Hazard
+    /// Started at. When the disaster began, or the emergency response started, as recorded by emergency
+    /// management.
+    public var startedAt: String
+
+    public init(affectedCodes: [String], disasterId: String, endedAt: String, hazard: Hazard, startedAt: String) {
+        self.affectedCodes = affectedCodes
+        self.disasterId = disasterId
+        self.endedAt = endedAt
+        self.hazard = hazard
+        self.startedAt = startedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case affectedCodes = "affected_codes"
+        case disasterId = "disaster_id"
+        case endedAt = "ended_at"
+        case hazard = "hazard"
+        case startedAt = "started_at"
+    }
+
+    /// Hazard. Kind of disaster or mishap: flood = flood or waterlogging; landslide = landslide, debris
+    /// flow or collapse (地质灾害); earthquake; drought; hail; windstorm = gale, typhoon or tornado; fire =
+    /// forest, grassland or village fire; snow_ice = snowstorm, freezing rain or cold wave (低温雨雪冰冻);
+    /// epidemic = animal or plant epidemic or pest outbreak hitting households' production; other = any
+    /// other natural disaster or mishap.
+    public enum Hazard: String, Codable, Sendable, CaseIterable {
+        case flood
+        case landslide
+        case earthquake
+        case drought
+        case hail
+        case windstorm
+        case fire
+        case snowIce = "snow_ice"
+        case epidemic
+        case other
+    }
+
+    /// The schema's example payload.
+    public static let sample = DisasterEndedV1(affectedCodes: ["510703001", "510703007", "510703011005"], disasterId: "flood-2026-07-510703", endedAt: "2026-07-20T18:00:00+08:00", hazard: .flood, startedAt: "2026-07-12T04:00:00+08:00")
 }
 
 /// Donation committed. A donor firmly committed part of a pledge to one case: a stated cash amount
@@ -2587,8 +2874,10 @@ public struct ObligationOpenedV1: EventPayload {
     /// channel (D4); create_plan = assistance plan with at least one measure (一户一策, D6);
     /// answer_referral = accept, decline or waitlist a job referral (D8); commit_pledge and
     /// disburse_donation = move a donation on (D9); decide_objection = decide a dispatch objection (退单,
-    /// D13); followup_visit = monthly follow-up visit (D10); department_push = periodic data push (D7);
-    /// respond_to_whistle = report to a township's whistle (报到); other = any other configured rule.
+    /// D13); followup_visit = monthly follow-up visit (D10); department_push = periodic data push, or a
+    /// push of household losses after a disaster (D7); respond_to_whistle = report to a township's
+    /// whistle (报到); concentrated_sweep = a township's concentrated sweep (集中排查) in a configured window
+    /// (D14); other = any other configured rule.
     public var action: Action
     /// Alert. The alert the obligation concerns; the only link for obligations that arise before a case
     /// exists (sign-for, verification, identification decision).
@@ -2664,8 +2953,10 @@ public struct ObligationOpenedV1: EventPayload {
     /// channel (D4); create_plan = assistance plan with at least one measure (一户一策, D6);
     /// answer_referral = accept, decline or waitlist a job referral (D8); commit_pledge and
     /// disburse_donation = move a donation on (D9); decide_objection = decide a dispatch objection (退单,
-    /// D13); followup_visit = monthly follow-up visit (D10); department_push = periodic data push (D7);
-    /// respond_to_whistle = report to a township's whistle (报到); other = any other configured rule.
+    /// D13); followup_visit = monthly follow-up visit (D10); department_push = periodic data push, or a
+    /// push of household losses after a disaster (D7); respond_to_whistle = report to a township's
+    /// whistle (报到); concentrated_sweep = a township's concentrated sweep (集中排查) in a configured window
+    /// (D14); other = any other configured rule.
     public enum Action: String, Codable, Sendable, CaseIterable {
         case signFor = "sign_for"
         case verify
@@ -2679,6 +2970,7 @@ public struct ObligationOpenedV1: EventPayload {
         case followupVisit = "followup_visit"
         case departmentPush = "department_push"
         case respondToWhistle = "respond_to_whistle"
+        case concentratedSweep = "concentrated_sweep"
         case other
     }
     /// Calendar. How the rule's time limit is counted: calendar_days = every day counts (e.g. the
@@ -3087,6 +3379,53 @@ public struct RiskEliminationProposedV1: EventPayload {
     public static let sample = RiskEliminationProposedV1(ableToWork: false, basis: RiskEliminationProposedV1.Basis(incomeBand: .lineTo1_5x, monthsStable: 12, noNewRisk: true, rigidExpenditureResolved: true, threeGuaranteesAndWaterSecure: true), blockedReason: .unableToWorkDependsOnProtection, caseId: "01994b19-b500-7b61-b136-0d28ceabd76e", householdRef: "hh-45b7c95b7ca699377670a1be79fb9ecc", mode: .afterAssistance, proposedOn: "2026-10-22")
 }
 
+/// Concentrated sweep completed. A township reports that its concentrated sweep (集中排查) for a window
+/// is done: cadres and village committees visited the households of the township to find risks that
+/// no other channel reported (rule D14: at least once a year, in the windows the province
+/// configures, such as April and October). Published by the township; the coordinator closes the
+/// township's sweep duty (action concentrated_sweep) with it, departments see which townships have
+/// finished, and oversight measures sweep completion. The risks found travel separately as
+/// cn.backstop.risk.clue.reported.v1 (detected_by cadre_visit); this event carries only counts.
+/// Internal: no household appears in it.
+public struct SweepCompletedV1: EventPayload {
+    public static let eventType = "cn.backstop.sweep.completed.v1"
+
+    /// Clues reported. Number of risk clues (cn.backstop.risk.clue.reported.v1) the township and its
+    /// villages reported from the sweep.
+    public var cluesReported: Int
+    /// Completed at. When the township finished the sweep (business time). The sweep duty (rule D14) is
+    /// measured against it.
+    public var completedAt: String
+    /// Households visited. Number of households visited in the sweep.
+    public var householdsVisited: Int
+    /// Township. Division code of the township that swept (9 digits): the publishing township's own
+    /// division.
+    public var townshipCode: String
+    /// Sweep window. The sweep window the report is for: the year, a hyphen and the name of the window
+    /// configured for the province (lowercase), e.g. 2026-spring (April) or 2026-autumn (October). The
+    /// coordinator links the township's sweep duty obligation by it.
+    public var window: String
+
+    public init(cluesReported: Int, completedAt: String, householdsVisited: Int, townshipCode: String, window: String) {
+        self.cluesReported = cluesReported
+        self.completedAt = completedAt
+        self.householdsVisited = householdsVisited
+        self.townshipCode = townshipCode
+        self.window = window
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case cluesReported = "clues_reported"
+        case completedAt = "completed_at"
+        case householdsVisited = "households_visited"
+        case townshipCode = "township_code"
+        case window = "window"
+    }
+
+    /// The schema's example payload.
+    public static let sample = SweepCompletedV1(cluesReported: 14, completedAt: "2026-10-30T17:00:00+08:00", householdsVisited: 2316, townshipCode: "510703001", window: "2026-autumn")
+}
+
 /// Verification visit recorded. A township or village team made a household verification visit
 /// (入户核查) for an alert and recorded the outcome: risk confirmed, not confirmed, or household
 /// unreachable. Published by the township or village that visited; it fulfils the visit and
@@ -3367,9 +3706,12 @@ enum GeneratedPayloads {
         AssistancePlanCreatedV1.self,
         CaseCloseRefusedV1.self,
         CaseClosedV1.self,
+        CaseClueAttachedV1.self,
         CaseIdentifiedV1.self,
         CaseNotAdmittedV1.self,
         CaseReopenedV1.self,
+        DataPushReceivedV1.self,
+        DisasterEndedV1.self,
         DonationCommittedV1.self,
         DonationDisbursedV1.self,
         DonationPledgedV1.self,
@@ -3395,6 +3737,7 @@ enum GeneratedPayloads {
         OversightReviewPublishedV1.self,
         RiskClueReportedV1.self,
         RiskEliminationProposedV1.self,
+        SweepCompletedV1.self,
         VerificationVisitRecordedV1.self,
         WhistleBlownV1.self,
         WhistleRatedV1.self,

@@ -2,5 +2,5 @@
 
 /// The SHA-256 of the Contracts/openapi.yaml that Types.swift and Server.swift were generated from.
 enum OpenAPISource {
-    static let sha256 = "f84f243fbc06d9af3ff0d3720ec4241847f25d4547dfa575b0dead7e1b10a52e"
+    static let sha256 = "fe2bc765055b50a658d53f8f8db858049bb4708bfcffae5a662092c132df069e"
 }

@@ -6,6 +6,132 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     internal enum Schemas {
+        /// A batch of indicator records (Contracts/pushes/push-batch.schema.json): `indicator_set`, `period`, optionally `disaster_id`, and `records`, each with household_ref, indicator, value, unit, period, location_code and optionally population. Checked record by record by the service, so that every problem is reported at once.
+        ///
+        /// - Remark: Generated from `#/components/schemas/PushBatch`.
+        internal struct PushBatch: Codable, Hashable, Sendable {
+            /// A container of undocumented properties.
+            internal var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `PushBatch`.
+            ///
+            /// - Parameters:
+            ///   - additionalProperties: A container of undocumented properties.
+            internal init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                self.additionalProperties = additionalProperties
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+            }
+            internal func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PushReceipt`.
+        internal struct PushReceipt: Codable, Hashable, Sendable {
+            /// The push's id.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/push_id`.
+            internal var pushId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/indicator_set`.
+            internal var indicatorSet: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/period`.
+            internal var period: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/disaster_id`.
+            internal var disasterId: Swift.String?
+            /// <indicator set>/<period or disaster>: what the push duty (D7) is linked by.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/push_key`.
+            internal var pushKey: Swift.String
+            /// sha256: and the hex SHA-256 of the records in canonical form.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/digest`.
+            internal var digest: Swift.String
+            /// Records in the push.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/records`.
+            internal var records: Swift.Int
+            /// Records that met a screening rule.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/flagged`.
+            internal var flagged: Swift.Int
+            /// Risk clues published.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/clues`.
+            internal var clues: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/received_at`.
+            internal var receivedAt: Foundation.Date
+            /// True when the same push had already been received and nothing changed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushReceipt/duplicate`.
+            internal var duplicate: Swift.Bool
+            /// Creates a new `PushReceipt`.
+            ///
+            /// - Parameters:
+            ///   - pushId: The push's id.
+            ///   - indicatorSet:
+            ///   - period:
+            ///   - disasterId:
+            ///   - pushKey: <indicator set>/<period or disaster>: what the push duty (D7) is linked by.
+            ///   - digest: sha256: and the hex SHA-256 of the records in canonical form.
+            ///   - records: Records in the push.
+            ///   - flagged: Records that met a screening rule.
+            ///   - clues: Risk clues published.
+            ///   - receivedAt:
+            ///   - duplicate: True when the same push had already been received and nothing changed.
+            internal init(
+                pushId: Swift.String,
+                indicatorSet: Swift.String,
+                period: Swift.String,
+                disasterId: Swift.String? = nil,
+                pushKey: Swift.String,
+                digest: Swift.String,
+                records: Swift.Int,
+                flagged: Swift.Int,
+                clues: Swift.Int,
+                receivedAt: Foundation.Date,
+                duplicate: Swift.Bool
+            ) {
+                self.pushId = pushId
+                self.indicatorSet = indicatorSet
+                self.period = period
+                self.disasterId = disasterId
+                self.pushKey = pushKey
+                self.digest = digest
+                self.records = records
+                self.flagged = flagged
+                self.clues = clues
+                self.receivedAt = receivedAt
+                self.duplicate = duplicate
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case pushId = "push_id"
+                case indicatorSet = "indicator_set"
+                case period
+                case disasterId = "disaster_id"
+                case pushKey = "push_key"
+                case digest
+                case records
+                case flagged
+                case clues
+                case receivedAt = "received_at"
+                case duplicate
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PushList`.
+        internal struct PushList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PushList/pushes`.
+            internal var pushes: [Components.Schemas.PushReceipt]
+            /// Creates a new `PushList`.
+            ///
+            /// - Parameters:
+            ///   - pushes:
+            internal init(pushes: [Components.Schemas.PushReceipt]) {
+                self.pushes = pushes
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case pushes
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Health`.
         internal struct Health: Codable, Hashable, Sendable {
             /// ok

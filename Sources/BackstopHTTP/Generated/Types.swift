@@ -99,6 +99,27 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/subscriptions/{name}/webhook/rotate`.
     /// - Remark: Generated from `#/paths//v1/subscriptions/{name}/webhook/rotate/post(rotateWebhookSecret)`.
     func rotateWebhookSecret(_ input: Operations.RotateWebhookSecret.Input) async throws -> Operations.RotateWebhookSecret.Output
+    /// The department's pushes
+    ///
+    /// The pushes the calling department sent, newest first.
+    ///
+    /// - Remark: HTTP `GET /v1/pushes`.
+    /// - Remark: Generated from `#/paths//v1/pushes/get(listPushes)`.
+    func listPushes(_ input: Operations.ListPushes.Input) async throws -> Operations.ListPushes.Output
+    /// Push indicator records (JSON)
+    ///
+    /// Receives a department's batch of indicator records for one indicator set and period (Contracts/pushes/push-batch.schema.json, 1–50,000 records; larger pushes go as CSV). Every record is checked; any malformed record refuses the whole push with every problem listed by record and field (`/records/<i>/<field>`), and nothing is written. A good push is screened and stored, and its summary (cn.backstop.data_push.received.v1) and one risk clue per record that met a screening rule are published, all in one transaction. The same push again answers 200 with the first receipt and changes nothing; other content for a push already received is refused with 409.
+    ///
+    /// - Remark: HTTP `POST /v1/pushes`.
+    /// - Remark: Generated from `#/paths//v1/pushes/post(receivePush)`.
+    func receivePush(_ input: Operations.ReceivePush.Input) async throws -> Operations.ReceivePush.Output
+    /// Push indicator records (CSV upload)
+    ///
+    /// The same as `POST /v1/pushes`, with the records as CSV (UTF-8, RFC 4180, a header row naming the columns household_ref, indicator, value, unit, period, location_code and optionally population, in any order). The body is read as a stream, so a push may hold millions of records. Problems are listed by row (the header is row 1) and column.
+    ///
+    /// - Remark: HTTP `POST /v1/pushes/csv`.
+    /// - Remark: Generated from `#/paths//v1/pushes/csv/post(receivePushCSV)`.
+    func receivePushCSV(_ input: Operations.ReceivePushCSV.Input) async throws -> Operations.ReceivePushCSV.Output
     /// The tables of a response-time review
     ///
     /// Every table the review (and the dashboard) offers, with the groupings each can be broken down by.
@@ -314,6 +335,53 @@ extension APIProtocol {
         try await rotateWebhookSecret(Operations.RotateWebhookSecret.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// The department's pushes
+    ///
+    /// The pushes the calling department sent, newest first.
+    ///
+    /// - Remark: HTTP `GET /v1/pushes`.
+    /// - Remark: Generated from `#/paths//v1/pushes/get(listPushes)`.
+    internal func listPushes(
+        query: Operations.ListPushes.Input.Query = .init(),
+        headers: Operations.ListPushes.Input.Headers = .init()
+    ) async throws -> Operations.ListPushes.Output {
+        try await listPushes(Operations.ListPushes.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Push indicator records (JSON)
+    ///
+    /// Receives a department's batch of indicator records for one indicator set and period (Contracts/pushes/push-batch.schema.json, 1–50,000 records; larger pushes go as CSV). Every record is checked; any malformed record refuses the whole push with every problem listed by record and field (`/records/<i>/<field>`), and nothing is written. A good push is screened and stored, and its summary (cn.backstop.data_push.received.v1) and one risk clue per record that met a screening rule are published, all in one transaction. The same push again answers 200 with the first receipt and changes nothing; other content for a push already received is refused with 409.
+    ///
+    /// - Remark: HTTP `POST /v1/pushes`.
+    /// - Remark: Generated from `#/paths//v1/pushes/post(receivePush)`.
+    internal func receivePush(
+        headers: Operations.ReceivePush.Input.Headers = .init(),
+        body: Operations.ReceivePush.Input.Body
+    ) async throws -> Operations.ReceivePush.Output {
+        try await receivePush(Operations.ReceivePush.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Push indicator records (CSV upload)
+    ///
+    /// The same as `POST /v1/pushes`, with the records as CSV (UTF-8, RFC 4180, a header row naming the columns household_ref, indicator, value, unit, period, location_code and optionally population, in any order). The body is read as a stream, so a push may hold millions of records. Problems are listed by row (the header is row 1) and column.
+    ///
+    /// - Remark: HTTP `POST /v1/pushes/csv`.
+    /// - Remark: Generated from `#/paths//v1/pushes/csv/post(receivePushCSV)`.
+    internal func receivePushCSV(
+        query: Operations.ReceivePushCSV.Input.Query,
+        headers: Operations.ReceivePushCSV.Input.Headers = .init(),
+        body: Operations.ReceivePushCSV.Input.Body
+    ) async throws -> Operations.ReceivePushCSV.Output {
+        try await receivePushCSV(Operations.ReceivePushCSV.Input(
+            query: query,
+            headers: headers,
+            body: body
         ))
     }
     /// The tables of a response-time review
