@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BackstopHTTPTests",
-            dependencies: ["BackstopHTTP", "BackstopAccess", "BackstopInbox", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres", "BackstopCoordinator",
+            dependencies: ["BackstopHTTP", "BackstopMonitoring", "BackstopAccess", "BackstopInbox", "BackstopTesting", "BackstopBus", "BackstopContracts", "BackstopPostgres", "BackstopCoordinator",
                            .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict
         ),

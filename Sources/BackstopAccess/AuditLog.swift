@@ -46,6 +46,14 @@ public struct AuditLog: Sendable {
         _ = try connection.execute(sql.auditRecord, [principal.organisation, principal.keyID, event.type, event.id, fields, purpose.rawValue])
     }
 
+    /// Records, inside the caller's transaction, that `principal` read `fields` of what an event of
+    /// `eventType` with id `eventID` stands for (for example a push's raw values, kept by the
+    /// department service, behind its `data_push.received`).
+    public func recordRead(by principal: Principal, ofType eventType: String, id eventID: String, fields: [String], purpose: Purpose,
+                           in connection: isolated Connection) throws {
+        _ = try connection.execute(sql.auditRecord, [principal.organisation, principal.keyID, eventType, eventID, fields, purpose.rawValue])
+    }
+
     /// Entries newest first, optionally for one organisation and since a time.
     public func entries(organisation: String? = nil, since: Date? = nil, limit: Int = 100) async throws -> [Entry] {
         try await pool.query(sql.auditList, [organisation, since, limit]).map { row in

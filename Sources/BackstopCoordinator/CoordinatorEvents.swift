@@ -13,8 +13,9 @@ struct CoordinatorEvents {
         self.cause = cause
     }
 
-    func event(_ payload: some EventPayload, key: String, correlation: String?, district: String?, subject: String? = nil) -> CloudEvent {
-        CloudEvent(source: source, payload: payload, subject: subject ?? cause?.subject, districtCode: district ?? cause?.districtCode,
+    func event(_ payload: some EventPayload, key: String, correlation: String?, district: String?, subject: String? = nil,
+               time: Date? = nil) -> CloudEvent {
+        CloudEvent(source: source, payload: payload, time: time ?? Date(), subject: subject ?? cause?.subject, districtCode: district ?? cause?.districtCode,
                    correlationID: correlation ?? cause?.correlationID ?? cause?.id, causationID: cause?.id, idempotencyKey: key)
     }
 

@@ -37,7 +37,7 @@ extension Effects {
             alertID = existing
         } else {
             outcome = .alertRaised
-            alertID = EventID.make(at: at)
+            alertID = ClueTriage.alertID(forClue: clue.clueId)
         }
         let recorded = try c.executePrepared("coordinator_triage_record", sql.triageRecord,
                                              [cause.source, cause.id, clue.householdRef, outcome.rawValue, alertID, caseID])
@@ -57,25 +57,31 @@ extension Effects {
             let leadOrg = alert.assignedTo.first { $0.role == .lead }?.orgId
             _ = try c.executePrepared("coordinator_alert_record", sql.alertRecord,
                                       [alert.alertId, alert.householdRef, nil as String?, leadOrg, cause.correlationID ?? cause.id, at, alert.locationCode])
-            outputs.append(emit.event(alert, key: "alert.raised/\(cause.source)/\(cause.id)", correlation: nil, district: clue.locationCode))
+            outputs.append(emit.event(alert, key: "alert.raised/\(cause.source)/\(cause.id)", correlation: nil, district: clue.locationCode, time: at))
         case .joinedAlert, .leftToOffice:
             break
         }
         return outcome
     }
 
-    /// The alert for a clue: severity by its band, the duty catalogue's lead and co-handlers for
-    /// its main risk in its township (the township itself when the catalogue names nobody), each
-    /// due to sign for it under the sign-for rule.
+    /// The alert for a clue: severity by its band; the duty catalogue's lead for its main risk in
+    /// its township, with the catalogue's co-handlers, the leads of its other risks and the
+    /// township as co-handlers (the township leads when the catalogue names nobody); each due to
+    /// sign for it under the sign-for rule, counted from the clue.
     private func raiseAlert(_ alertID: String, for clue: RiskClueReportedV1, at: Date) throws -> AlertRaisedV1 {
         let severity = rules.triage.severity(band: clue.indicator?.band?.rawValue)
         let township = ObligationPlanner.townshipCode(clue.locationCode)
         var owners: [(String, AlertRaisedV1.AssignedTo.Role)] = []
         if let main = clue.riskCategories.first, let duty = rules.duty(for: main.rawValue, township: township) {
             owners.append((duty.lead, .lead))
-            owners += duty.co.map { ($0, .co) }
+            var named: Set<String> = [duty.lead]
+            let others = clue.riskCategories.dropFirst().compactMap { rules.duty(for: $0.rawValue, township: township)?.lead }
+            for org in duty.co + others + [township.map { "township-\($0)" }].compactMap({ $0 }) where named.insert(org).inserted && owners.count < 10 {
+                owners.append((org, .co))
+            }
+        } else if let township {
+            owners.append(("township-\(township)", .lead))
         }
-        if owners.isEmpty, let township { owners.append(("township-\(township)", .lead)) }
         let signFor = rules.rules(openedBy: AlertRaisedV1.eventType).first { $0.action == "sign_for" }
         var due = at.addingTimeInterval(86_400)
         if let signFor {

@@ -18,6 +18,24 @@ public struct ClueTriage: Sendable, Hashable {
 
     /// The severity of an alert raised from a clue with `band`.
     public func severity(band: String?) -> String { band.flatMap { severityByBand[$0] } ?? defaultSeverity }
+
+    /// The id of the alert raised from the clue `clueID`: a UUID (version 8, name-based) derived
+    /// from the clue's id, so whoever holds the clue can name the alert it raised.
+    public static func alertID(forClue clueID: String) -> String {
+        var a: UInt64 = 0xCBF2_9CE4_8422_2325, b: UInt64 = 0x8422_2325_CBF2_9CE4
+        for byte in "backstop.alert:\(clueID)".utf8 {
+            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 &+ 0x9E37_79B9_7F4A_7C15
+        }
+        func hex(_ v: UInt64, _ digits: Int) -> String {
+            let text = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        let time = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x8000             // version 8 in the 13th digit
+        let rest = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 9562 variant
+        let x = hex(time, 16), y = hex(rest, 16)
+        return "\(x.prefix(8))-\(x.dropFirst(8).prefix(4))-\(x.suffix(4))-\(y.prefix(4))-\(y.suffix(12))"
+    }
 }
 
 /// Duties that come from the calendar rather than from an event (domain brief §7: D7 push

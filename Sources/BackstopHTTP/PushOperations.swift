@@ -162,3 +162,18 @@ extension StakeholderAPI {
     static let noScreening = Problems.make(503, "Service Unavailable",
                                            detail: "this service has no screening rules; start it with BACKSTOP_SCREENING=Ops/screening/s-province.yaml")
 }
+
+extension StakeholderAPI {
+    func listFlaggedRecords(_ input: Operations.ListFlaggedRecords.Input) async throws -> Operations.ListFlaggedRecords.Output {
+        guard let principal = RequestPrincipal.current else { return .unauthorized(.init(body: .applicationProblemJson(Problems.make(401, "Unauthorized")))) }
+        guard principal.kind == .department else { return .forbidden(.init(body: .applicationProblemJson(Self.notDepartment(principal)))) }
+        let purpose = Purpose(rawValue: input.query.purpose.rawValue) ?? .monitoring
+        guard let rows = try await pushes.flaggedRecords(of: input.path.pushId, by: principal, purpose: purpose) else {
+            return .notFound(.init(body: .applicationProblemJson(Problems.make(404, "Not Found", detail: "\(principal.organisation) sent no push \(input.path.pushId)"))))
+        }
+        return .ok(.init(body: .json(.init(pushId: input.path.pushId, records: rows.map {
+            .init(row: $0.row, householdRef: $0.householdRef, indicator: $0.indicator, value: $0.value, unit: $0.unit, locationCode: $0.locationCode,
+                  population: $0.population, rules: $0.rules, bands: $0.bands, clueId: $0.clueID)
+        }))))
+    }
+}

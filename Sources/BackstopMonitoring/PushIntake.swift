@@ -1,3 +1,4 @@
+import BackstopAccess
 import BackstopBus
 import BackstopContracts
 import BackstopPostgres
@@ -58,12 +59,10 @@ public struct PushIntake: Sendable {
     public func store(_ push: ScreenedPush, via channel: Channel, at receivedAt: Date = Date()) async throws -> PushReceipt {
         let pushID = UUID(uuidString: EventID.make(at: receivedAt)) ?? UUID()
         let id = pushID.uuidString.lowercased()
-        // Events are built outside the transaction (pure work), then written in one go.
-        let clues = push.flagged.map { Self.clue(for: $0, of: push, pushID: id, at: receivedAt) }
         let summary = CloudEvent(
             source: "/orgs/\(push.department)",
             payload: DataPushReceivedV1(
-                clueCount: clues.count, digest: push.digest, disasterId: push.disasterID, flaggedCount: push.flagged.count,
+                clueCount: push.flagged.count, digest: push.digest, disasterId: push.disasterID, flaggedCount: push.flagged.count,
                 indicatorSet: push.set, period: push.period, pushId: id, pushKey: push.pushKey, receivedAt: EventTime.format(receivedAt),
                 recordCount: push.records, sourceDept: push.department),
             time: receivedAt, idempotencyKey: "data_push.received/\(push.pushKey)")
@@ -77,25 +76,25 @@ public struct PushIntake: Sendable {
             }
             _ = try c.executePrepared("monitoring_push_insert", sql.pushInsert, [
                 id, push.department, push.set, push.period, push.disasterID, push.pushKey, push.digest, push.records,
-                push.flagged.count, clues.count, channel.rawValue, receivedAt,
+                push.flagged.count, push.flagged.count, channel.rawValue, receivedAt,
             ])
-            for start in stride(from: 0, to: push.flagged.count, by: 5000) {
-                let chunk = push.flagged[start..<min(start + 5000, push.flagged.count)]
-                let ids = clues[start..<min(start + 5000, clues.count)].map { $0.clueID }
+            _ = try bus.publish([summary], in: c)
+            // A thousand flagged records at a time: their clues are built, kept and published
+            // chunk by chunk, so memory holds one chunk of events however large the push.
+            for start in stride(from: 0, to: push.flagged.count, by: 1000) {
+                let chunk = push.flagged[start..<min(start + 1000, push.flagged.count)]
+                let clues = chunk.map { Self.clue(for: $0, of: push, pushID: id, at: receivedAt) }
                 _ = try c.executePrepared("monitoring_flagged_insert", sql.flaggedInsert, [
                     id, chunk.map(\.row), chunk.map(\.record.householdRef), chunk.map(\.record.indicator), chunk.map(\.record.value),
                     chunk.map(\.record.unit.rawValue), chunk.map(\.record.locationCode), chunk.map(\.record.population.rawValue),
                     chunk.map { $0.hits.map(\.rule.id).joined(separator: ",") }, chunk.map { $0.hits.map(\.band).joined(separator: ",") },
-                    Array(ids),
+                    clues.map(\.clueID),
                 ])
-            }
-            _ = try bus.publish([summary], in: c)
-            for start in stride(from: 0, to: clues.count, by: 1000) {
-                _ = try bus.publish(clues[start..<min(start + 1000, clues.count)].map(\.event), in: c)
+                _ = try bus.publish(clues.map(\.event), in: c)
             }
             return PushReceipt(pushID: id, department: push.department, set: push.set, period: push.period, disasterID: push.disasterID,
                                pushKey: push.pushKey, digest: push.digest, records: push.records, flagged: push.flagged.count,
-                               clues: clues.count, receivedAt: receivedAt, duplicate: false)
+                               clues: push.flagged.count, receivedAt: receivedAt, duplicate: false)
         }
     }
 
@@ -146,5 +145,52 @@ public enum MonitoringSchema {
     /// The monitoring migrations, ordered by version.
     public static func migrations() throws -> [Migration] {
         try Migration.parse(files: EmbeddedSQL.files)
+    }
+}
+
+/// A flagged record with its raw value, as the department service keeps it.
+public struct FlaggedRecordRow: Sendable, Hashable {
+    /// Its row in the push.
+    public var row: Int
+    /// The household.
+    public var householdRef: String
+    /// The indicator.
+    public var indicator: String
+    /// The raw value.
+    public var value: Double
+    /// Its unit.
+    public var unit: String
+    /// The household's place.
+    public var locationCode: String
+    /// Its population.
+    public var population: String
+    /// The rules it met.
+    public var rules: [String]
+    /// The band for each rule.
+    public var bands: [String]
+    /// The clue published for it.
+    public var clueID: String
+}
+
+extension PushIntake {
+    /// The flagged records of one of `principal`'s pushes, raw values included, and the audit-log
+    /// row saying who read them and why, in one transaction. Nil when the organisation sent no
+    /// such push.
+    public func flaggedRecords(of pushID: String, by principal: Principal, purpose: Purpose) async throws -> [FlaggedRecordRow]? {
+        guard UUID(uuidString: pushID) != nil else { return nil }
+        return try await bus.pool.withTransaction { c in
+            let owner = try c.executePrepared("monitoring_push_owner", "SELECT department FROM backstop.data_pushes WHERE push_id = $1::uuid", [pushID])
+            guard let department = try owner.first?.decode(String.self, at: 0), department == principal.organisation else { return nil }
+            let rows = try c.executePrepared("monitoring_flagged_list", EmbeddedSQL.statement("flagged_list"), [pushID]).map { row in
+                FlaggedRecordRow(row: try row.decode(Int.self, at: 0), householdRef: try row.decode(String.self, at: 1),
+                                 indicator: try row.decode(String.self, at: 2), value: try row.decode(Double.self, at: 3),
+                                 unit: try row.decode(String.self, at: 4), locationCode: try row.decode(String.self, at: 5),
+                                 population: try row.decode(String.self, at: 6), rules: try row.decode([String].self, at: 7),
+                                 bands: try row.decode([String].self, at: 8), clueID: try row.decode(String.self, at: 9))
+            }
+            try AuditLog(pool: bus.pool).recordRead(by: principal, ofType: DataPushReceivedV1.eventType, id: pushID,
+                                                    fields: ["/records/*/value", "/records/*/household_ref"], purpose: purpose, in: c)
+            return rows
+        }
     }
 }

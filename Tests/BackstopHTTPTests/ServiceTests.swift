@@ -4,6 +4,7 @@ import BackstopContracts
 import BackstopCoordinator
 import BackstopHTTP
 import BackstopInbox
+import BackstopMonitoring
 import BackstopPostgres
 import BackstopTesting
 import Foundation
@@ -23,7 +24,7 @@ struct ServiceFixture {
     let departmentKey: String
     let task: Task<Void, any Error>
 
-    static func make(_ service: StakeholderService = .enterprise) async throws -> ServiceFixture {
+    static func make(_ service: StakeholderService = .enterprise, screening: ScreeningRules? = nil) async throws -> ServiceFixture {
         let conninfo = try await TestCluster.migratedDatabase()
         let pool = ConnectionPool(.init(conninfo: conninfo, maximumConnections: 2))
         _ = try await pool.withConnection { c in
@@ -35,7 +36,7 @@ struct ServiceFixture {
         let enterpriseKey = try await registry.issueKey(for: "ent-lvyuan-foods").secret
         let departmentKey = try await registry.issueKey(for: "dept-hrss").secret
         let port = PortBox()
-        let server = StakeholderServer(.init(name: service.name, kinds: service.kinds, conninfo: conninfo, port: 0))
+        let server = StakeholderServer(.init(name: service.name, kinds: service.kinds, conninfo: conninfo, port: 0, screening: screening))
         let task = Task { try await server.run { await port.set($0) } }
         let bound = try await port.wait()
         return ServiceFixture(base: URL(string: "http://127.0.0.1:\(bound)")!, conninfo: conninfo, pool: pool, registry: registry,

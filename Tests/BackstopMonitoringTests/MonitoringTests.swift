@@ -92,7 +92,7 @@ func hh(_ n: Int) -> String { "hh-" + String(format: "%032x", n) }
         let clues = events.ofType("cn.backstop.risk.clue.reported.v1")
         #expect(clues.count == 2)
         // The bus carries the rule and a band, never the value.
-        #expect(!clues.contains { $0.jsonText().contains("6800") || $0.jsonText().contains("60000") })
+        #expect(!clues.contains { $0.jsonText().contains(":6800") || $0.jsonText().contains(":60000") })
         let alerts = try events.ofType(AlertRaisedV1.eventType).map { try AlertRaisedV1(from: $0) }
         #expect(Set(alerts.map(\.householdRef)) == [hh(1), hh(3)])
         #expect(alerts.first { $0.householdRef == hh(3) }?.severity == .p2)  // far above the threshold

@@ -2,5 +2,5 @@
 
 /// The SHA-256 of the Contracts/openapi.yaml that Types.swift and Server.swift were generated from.
 enum OpenAPISource {
-    static let sha256 = "fe2bc765055b50a658d53f8f8db858049bb4708bfcffae5a662092c132df069e"
+    static let sha256 = "6b6eb76d7ab5131f1233f0ec891660ee41df9a1e50c899e1f269f1a2d8bac2b6"
 }

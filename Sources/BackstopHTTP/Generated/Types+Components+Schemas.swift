@@ -117,6 +117,112 @@ extension Components {
                 case duplicate
             }
         }
+        /// - Remark: Generated from `#/components/schemas/FlaggedRecordList`.
+        internal struct FlaggedRecordList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/push_id`.
+            internal var pushId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload`.
+            internal struct RecordsPayloadPayload: Codable, Hashable, Sendable {
+                /// Row in the push (CSV: header = 1; JSON: record index).
+                ///
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/row`.
+                internal var row: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/household_ref`.
+                internal var householdRef: Swift.String
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/indicator`.
+                internal var indicator: Swift.String
+                /// The raw value as pushed.
+                ///
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/value`.
+                internal var value: Swift.Double
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/unit`.
+                internal var unit: Swift.String
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/location_code`.
+                internal var locationCode: Swift.String
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/population`.
+                internal var population: Swift.String
+                /// The screening rules it met.
+                ///
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/rules`.
+                internal var rules: [Swift.String]
+                /// The band for each rule.
+                ///
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/bands`.
+                internal var bands: [Swift.String]
+                /// The risk clue published for it.
+                ///
+                /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/RecordsPayload/clue_id`.
+                internal var clueId: Swift.String
+                /// Creates a new `RecordsPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - row: Row in the push (CSV: header = 1; JSON: record index).
+                ///   - householdRef:
+                ///   - indicator:
+                ///   - value: The raw value as pushed.
+                ///   - unit:
+                ///   - locationCode:
+                ///   - population:
+                ///   - rules: The screening rules it met.
+                ///   - bands: The band for each rule.
+                ///   - clueId: The risk clue published for it.
+                internal init(
+                    row: Swift.Int,
+                    householdRef: Swift.String,
+                    indicator: Swift.String,
+                    value: Swift.Double,
+                    unit: Swift.String,
+                    locationCode: Swift.String,
+                    population: Swift.String,
+                    rules: [Swift.String],
+                    bands: [Swift.String],
+                    clueId: Swift.String
+                ) {
+                    self.row = row
+                    self.householdRef = householdRef
+                    self.indicator = indicator
+                    self.value = value
+                    self.unit = unit
+                    self.locationCode = locationCode
+                    self.population = population
+                    self.rules = rules
+                    self.bands = bands
+                    self.clueId = clueId
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case row
+                    case householdRef = "household_ref"
+                    case indicator
+                    case value
+                    case unit
+                    case locationCode = "location_code"
+                    case population
+                    case rules
+                    case bands
+                    case clueId = "clue_id"
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/records`.
+            internal typealias RecordsPayload = [Components.Schemas.FlaggedRecordList.RecordsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/FlaggedRecordList/records`.
+            internal var records: Components.Schemas.FlaggedRecordList.RecordsPayload
+            /// Creates a new `FlaggedRecordList`.
+            ///
+            /// - Parameters:
+            ///   - pushId:
+            ///   - records:
+            internal init(
+                pushId: Swift.String,
+                records: Components.Schemas.FlaggedRecordList.RecordsPayload
+            ) {
+                self.pushId = pushId
+                self.records = records
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case pushId = "push_id"
+                case records
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/PushList`.
         internal struct PushList: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/PushList/pushes`.

@@ -4111,6 +4111,283 @@ internal enum Operations {
             }
         }
     }
+    /// The flagged records of a push, with raw values
+    ///
+    /// The records of one of the department's own pushes that met a screening rule, with their raw values (which never travel on the bus), the rules and bands, and the clue each raised. Raw values can be sensitive (health, disability, social assistance): every read states its purpose and is written to the audit log with it, in the same transaction.
+    ///
+    /// - Remark: HTTP `GET /v1/pushes/{push_id}/records`.
+    /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)`.
+    internal enum ListFlaggedRecords {
+        internal static let id: Swift.String = "listFlaggedRecords"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/pushes/{push_id}/records/GET/path`.
+            internal struct Path: Sendable, Hashable {
+                /// The push's id (from its receipt).
+                ///
+                /// - Remark: Generated from `#/paths/v1/pushes/{push_id}/records/GET/path/push_id`.
+                internal var pushId: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - pushId: The push's id (from its receipt).
+                internal init(pushId: Swift.String) {
+                    self.pushId = pushId
+                }
+            }
+            internal var path: Operations.ListFlaggedRecords.Input.Path
+            /// - Remark: Generated from `#/paths/v1/pushes/{push_id}/records/GET/query`.
+            internal struct Query: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/pushes/{push_id}/records/GET/query/purpose`.
+                internal enum PurposePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case monitoring = "monitoring"
+                    case assistance = "assistance"
+                    case oversight = "oversight"
+                }
+                /// Why the records are read (monitoring, assistance or oversight); audit-logged.
+                ///
+                /// - Remark: Generated from `#/paths/v1/pushes/{push_id}/records/GET/query/purpose`.
+                internal var purpose: Operations.ListFlaggedRecords.Input.Query.PurposePayload
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - purpose: Why the records are read (monitoring, assistance or oversight); audit-logged.
+                internal init(purpose: Operations.ListFlaggedRecords.Input.Query.PurposePayload) {
+                    self.purpose = purpose
+                }
+            }
+            internal var query: Operations.ListFlaggedRecords.Input.Query
+            /// - Remark: Generated from `#/paths/v1/pushes/{push_id}/records/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListFlaggedRecords.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListFlaggedRecords.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ListFlaggedRecords.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            internal init(
+                path: Operations.ListFlaggedRecords.Input.Path,
+                query: Operations.ListFlaggedRecords.Input.Query,
+                headers: Operations.ListFlaggedRecords.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/pushes/{push_id}/records/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/pushes/{push_id}/records/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.FlaggedRecordList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.FlaggedRecordList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ListFlaggedRecords.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ListFlaggedRecords.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The flagged records.
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListFlaggedRecords.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.ListFlaggedRecords.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or breaks the contracts; the problem lists every offending field.
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No key, or an unknown or revoked key, or a disabled organisation.
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The organisation may not do this (its kind may not publish the type, or it tried to publish as another).
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The organisation has nothing of that name or id.
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database cannot be reached; retry later (with the same Idempotency-Key).
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            internal var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// The tables of a response-time review
     ///
     /// Every table the review (and the dashboard) offers, with the groupings each can be broken down by.

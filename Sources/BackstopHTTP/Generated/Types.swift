@@ -120,6 +120,13 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/pushes/csv`.
     /// - Remark: Generated from `#/paths//v1/pushes/csv/post(receivePushCSV)`.
     func receivePushCSV(_ input: Operations.ReceivePushCSV.Input) async throws -> Operations.ReceivePushCSV.Output
+    /// The flagged records of a push, with raw values
+    ///
+    /// The records of one of the department's own pushes that met a screening rule, with their raw values (which never travel on the bus), the rules and bands, and the clue each raised. Raw values can be sensitive (health, disability, social assistance): every read states its purpose and is written to the audit log with it, in the same transaction.
+    ///
+    /// - Remark: HTTP `GET /v1/pushes/{push_id}/records`.
+    /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)`.
+    func listFlaggedRecords(_ input: Operations.ListFlaggedRecords.Input) async throws -> Operations.ListFlaggedRecords.Output
     /// The tables of a response-time review
     ///
     /// Every table the review (and the dashboard) offers, with the groupings each can be broken down by.
@@ -382,6 +389,23 @@ extension APIProtocol {
             query: query,
             headers: headers,
             body: body
+        ))
+    }
+    /// The flagged records of a push, with raw values
+    ///
+    /// The records of one of the department's own pushes that met a screening rule, with their raw values (which never travel on the bus), the rules and bands, and the clue each raised. Raw values can be sensitive (health, disability, social assistance): every read states its purpose and is written to the audit log with it, in the same transaction.
+    ///
+    /// - Remark: HTTP `GET /v1/pushes/{push_id}/records`.
+    /// - Remark: Generated from `#/paths//v1/pushes/{push_id}/records/get(listFlaggedRecords)`.
+    internal func listFlaggedRecords(
+        path: Operations.ListFlaggedRecords.Input.Path,
+        query: Operations.ListFlaggedRecords.Input.Query,
+        headers: Operations.ListFlaggedRecords.Input.Headers = .init()
+    ) async throws -> Operations.ListFlaggedRecords.Output {
+        try await listFlaggedRecords(Operations.ListFlaggedRecords.Input(
+            path: path,
+            query: query,
+            headers: headers
         ))
     }
     /// The tables of a response-time review

@@ -176,13 +176,19 @@ struct HouseholdStory {
     /// sudden hardship the green-channel first measure.
     private mutating func raiseAlert(_ desk: CoordinatorDesk, clue: ClueSource, clueEventID: String, start: Date,
                                      caseID: String) -> (id: String, lead: String, green: Bool) {
+        // The coordinator raises alerts for screened department clues itself (triage), from the
+        // clue's time, with a severity by band and an id derived from the clue; the office raises
+        // the others.
+        let byCoordinator = desk.planner.rules.triage.alertChannels.contains(clue.detectedBy.rawValue)
         let shock = clue.categories.contains { [.disaster, .accident].contains($0) }
-        let severity: Severity = shock && rng.chance(0.6) ? .p1
+        let severity: Severity = byCoordinator ? Severity(rawValue: desk.planner.rules.triage.severity(band: clue.indicator?.band?.rawValue)) ?? .p3
+            : shock && rng.chance(0.6) ? .p1
             : clue.categories.contains { [.illness, .expenseSurge, .disaster, .accident].contains($0) } ? (rng.chance(0.75) ? .p2 : .p3)
             : rng.chance(0.08) ? .p4 : .p3
-        let green = severity == .p1
-        let raised = green ? start + rng.hours(0.2...1.5) : oracle.officeTime(start + rng.hours(0.5...20), using: &rng)
-        let alertID = ids.uuid(at: raised), eventID = ids.uuid(at: raised)
+        let green = severity == .p1 && !byCoordinator
+        let raised = byCoordinator ? start : green ? start + rng.hours(0.2...1.5) : oracle.officeTime(start + rng.hours(0.5...20), using: &rng)
+        let alertID = byCoordinator ? ClueTriage.alertID(forClue: chain) : ids.uuid(at: raised)
+        let eventID = ids.uuid(at: raised)
         let assignees = desk.assignment(for: clue.categories, location: village.code)
         let lead = assignees[0].org
         let build: @Sendable (Date, CoordinatorDesk) -> CloudEvent = { [envelope] at, desk in
@@ -199,7 +205,9 @@ struct HouseholdStory {
             let openings = DeadlineOracle(planner: desk.planner).openings(alert([:])).filter { $0.ruleID == "D5-sign-for" }
             return alert(Dictionary(openings.map { ($0.owner, $0.dueAt) }, uniquingKeysWith: min))
         }
-        steps.append(SimulationStep(at: raised, action: .desk(build), label: alertLabel))
+        // Answers to a coordinator's alert go out with the clue that raises it.
+        let alertLabel = byCoordinator ? "clue/" + chain : self.alertLabel
+        if !byCoordinator { steps.append(SimulationStep(at: raised, action: .desk(build), label: alertLabel)) }
         let alertEvent = build(raised, desk)
         let dues = Dictionary(oracle.openings(alertEvent).filter { $0.ruleID == "D5-sign-for" }.map { ($0.owner, $0.dueAt) }, uniquingKeysWith: min)
 
