@@ -165,7 +165,7 @@ struct BenchRun {
         if let small = deadlineResults.first, let large = deadlineResults.last, large.open > small.open, small.tick > 0 {
             ratios.append("deadlines_tick_\(large.open)/\(small.open)=\(format(large.tick / small.tick, 2))")
         }
-        emit("ratios " + ratios.joined(separator: " "))
+        if !ratios.isEmpty { emit("ratios " + ratios.joined(separator: " ")) }
     }
 
     // MARK: baseline: plain SQL

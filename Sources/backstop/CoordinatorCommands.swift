@@ -195,14 +195,14 @@ enum ObligationReport {
            OR o.link_key IN (SELECT alert_id FROM backstop.alerts WHERE case_id = $1)
         ORDER BY o.opened_at
         """
-    static let header = "obligation                            rule                owner                      state      level  due (UTC)                 elapsed    note"
+    static let header = "obligation                            rule                       owner                      state      level  due (UTC)                 elapsed    note"
 
     static func line(_ row: PostgresRow) throws -> String {
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
         let level = try row.decode(Int.self, at: 4)
         let elapsed = try row.decode(String.self, at: 7)
         let note = try row.decode(Bool.self, at: 9) ? "OVERDUE" : (try row.decode(Bool.self, at: 8) ? "late" : "")
-        return pad(try row.decode(String.self, at: 0), 38) + pad(try row.decode(String.self, at: 1), 20) + pad(try row.decode(String.self, at: 2), 27)
+        return pad(try row.decode(String.self, at: 0), 38) + pad(try row.decode(String.self, at: 1), 27) + pad(try row.decode(String.self, at: 2), 27)
             + pad(try row.decode(String.self, at: 3), 11) + pad(level == 0 ? "-" : "L\(level)", 7) + pad(EventTime.format(try row.decode(Date.self, at: 5)), 26)
             + pad(String(elapsed.split(separator: ".").first ?? ""), 11) + note
     }

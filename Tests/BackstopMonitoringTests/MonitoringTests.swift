@@ -210,6 +210,43 @@ func hh(_ n: Int) -> String { "hh-" + String(format: "%032x", n) }
         _ = try await f.bus.pool.query("UPDATE backstop.cases SET state = 'open', closed_at = NULL WHERE case_id = $1", [uuid("case-9")])
         #expect(try await followUps(at: "2027-05-05T02:00:00Z").last == uuid("case-9") + "/2027-05")
     }
+
+    @Test func aDisasterOpensAPushDutyThatTheLossPushFulfils() async throws {
+        let f = try await MonitoringFixture.make()
+        let ended = DisasterEndedV1(affectedCodes: ["510703002"], disasterId: "flood-2026-11-510703", endedAt: "2026-11-20T02:00:00Z",
+                                    hazard: .flood, startedAt: "2026-11-17T02:00:00Z")
+        try await f.bus.publish(CloudEvent(source: "/orgs/dept-emergency", payload: ended, time: MonitoringFixture.instant("2026-11-20T02:00:00Z")))
+        try await f.step()
+        let opened = try await f.observed().ofType(ObligationOpenedV1.eventType).map { try ObligationOpenedV1(from: $0) }
+        #expect(opened.map(\.ruleId) == ["D7-push-after-disaster"] && opened.first?.ownerOrg == "dept-emergency")
+        var push = try PushScreening(rules: shippedRules, department: "dept-emergency", setName: "emergency_disaster", period: "2026-11",
+                                     disasterID: "flood-2026-11-510703")
+        push.add(row: 0) { ["household_ref": hh(5), "indicator": "house_damage_grade", "value": "4", "unit": "grade", "period": "2026-11",
+                            "location_code": "510703002003"][$0] }
+        let receipt = try await f.intake.store(try push.finish(), via: .json, at: MonitoringFixture.instant("2026-11-24T02:00:00Z"))
+        #expect(receipt.pushKey == "emergency_disaster/flood-2026-11-510703" && receipt.clues == 1)
+        try await f.step()
+        let closed = try await f.observed().ofType(ObligationClosedV1.eventType).map { try ObligationClosedV1(from: $0) }
+        #expect(closed.contains { $0.ruleId == "D7-push-after-disaster" && $0.outcome == .fulfilled && $0.late == false })
+    }
+
+    @Test func everyTownshipOwesTheSweepOfEachWindow() async throws {
+        let f = try await MonitoringFixture.make()
+        let registry = OrganisationRegistry(pool: f.bus.pool)
+        try await registry.add(id: "township-510703001", kind: .township, name: "Township 1", districtCode: "510703001")
+        try await registry.add(id: "township-510703002", kind: .township, name: "Township 2", districtCode: "510703002")
+        #expect(try await f.coordinator.openRecurringDuties(at: MonitoringFixture.instant("2026-03-20T02:00:00Z")) > 0)
+        #expect(try await f.count("SELECT count(*) FROM backstop.obligations WHERE rule_id = 'D14-sweep'") == 0)  // not yet April
+        _ = try await f.coordinator.openRecurringDuties(at: MonitoringFixture.instant("2026-04-03T02:00:00Z"))
+        #expect(try await f.count("SELECT count(*) FROM backstop.obligations WHERE rule_id = 'D14-sweep' AND link_key = '2026-spring'") == 2)
+        let done = SweepCompletedV1(cluesReported: 3, completedAt: "2026-04-25T08:00:00Z", householdsVisited: 412, townshipCode: "510703001",
+                                    window: "2026-spring")
+        try await f.bus.publish(CloudEvent(source: "/orgs/township-510703001", payload: done, time: MonitoringFixture.instant("2026-04-25T08:00:00Z")))
+        try await f.step()
+        let states = try await f.bus.pool.query("SELECT owner_org, state FROM backstop.obligations WHERE rule_id = 'D14-sweep' ORDER BY owner_org")
+            .map { "\(try $0.decode(String.self, at: 0))=\(try $0.decode(String.self, at: 1))" }
+        #expect(states == ["township-510703001=fulfilled", "township-510703002=open"])
+    }
 }
 
 extension Array where Element == CloudEvent {
