@@ -18,6 +18,7 @@ public struct PushScreening: Sendable {
     private var hasher = SHA256()
     private var columns: [String: Int]?
     private var headerCount = 0
+    private var headerBroken = false
     /// Records read (good and bad).
     public private(set) var records = 0
     /// The records that fired a rule, with their row and the rules.
@@ -82,11 +83,17 @@ public struct PushScreening: Sendable {
         }
         columns = index
         headerCount = fields.count
+        headerBroken = problemCount > 0
     }
 
     /// Reads one CSV data row (`row` counts the header as 1).
     public mutating func csvRow(_ fields: [String], row: Int) {
         guard let columns else { return header(fields) }
+        // With a broken header every row would repeat its problem: rows are counted, not checked.
+        guard !headerBroken else {
+            records += 1
+            return
+        }
         guard fields.count == headerCount else {
             records += 1
             return problem(row: row, column: "", "has \(fields.count) fields; the header has \(headerCount)")

@@ -34,8 +34,8 @@ struct RecordCheck {
         }
         var value: Double?
         if let raw = text("value") {
-            if let number = Double(raw.trimmingCharacters(in: .whitespaces)), number.isFinite, number >= 0 { value = number }
-            else { fail("value", "'\(raw.prefix(40))' is not a number of 0 or more") }
+            if let number = Double(raw.trimmingCharacters(in: .whitespaces)), number.isFinite, number >= 0, number <= 1e9 { value = number }
+            else { fail("value", "'\(raw.prefix(40))' is not a number from 0 to 1,000,000,000") }
         }
         var unit: IndicatorUnit?
         if let raw = text("unit") {

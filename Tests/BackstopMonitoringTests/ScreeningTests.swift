@@ -158,6 +158,16 @@ let household = "hh-0123456789abcdef0123456789abcdef"
         #expect(throws: PushRejected.self) { _ = try PushScreening(rules: shippedRules, department: "dept-medical-insurance", setName: "nope", period: "2026-10") }
     }
 
+    @Test func aBrokenHeaderIsReportedOnceNotOnEveryRow() {
+        let rows = String(repeating: "\(household),medical_oop_ytd,1,yuan,2026-10\n", count: 50)
+        do {
+            _ = try csv("household_ref,indicator,value,unit,period\n" + rows)
+            Issue.record("a push without location_code was accepted")
+        } catch {
+            #expect(error.total == 1 && error.problems.first?.column == "location_code" && error.problems.first?.row == 1)
+        }
+    }
+
     @Test func headerMustNameEveryRequiredColumnOnce() {
         #expect(throws: PushRejected.self) { _ = try csv("household_ref,indicator,value,unit,period,period\n") }
         #expect(throws: PushRejected.self) { _ = try csv("household_ref,indicator,value,unit,period,location_code,colour\n") }
