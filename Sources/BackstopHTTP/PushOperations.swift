@@ -12,10 +12,10 @@ extension StakeholderAPI {
         guard let principal = RequestPrincipal.current else { return .unauthorized(.init(body: .applicationProblemJson(Problems.make(401, "Unauthorized")))) }
         guard principal.kind == .department else { return .forbidden(.init(body: .applicationProblemJson(Self.notDepartment(principal)))) }
         guard let screening else { return .serviceUnavailable(.init(body: .applicationProblemJson(Self.noScreening))) }
-        guard case .json(let batch) = input.body, let data = try? JSONEncoder().encode(batch.additionalProperties),
-              case .object(let object)? = JSONText.decode(String(decoding: data, as: UTF8.self)) else {
+        guard case .json(let batch) = input.body else {
             return .badRequest(.init(body: .applicationProblemJson(Self.rejected([PushProblem(row: nil, column: "", message: "must be a JSON object")], total: 1, json: true))))
         }
+        let object = OpenAPIJSON.object(batch.additionalProperties)
         var whole: [PushProblem] = []
         func text(_ key: String, required: Bool = true) -> String? {
             switch object[key] {

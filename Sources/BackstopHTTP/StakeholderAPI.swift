@@ -51,9 +51,7 @@ struct StakeholderAPI: APIProtocol {
         func bad(_ problems: [ContractViolation], _ detail: String = "the event breaks the contracts; nothing was published") -> Operations.PublishEvent.Output {
             .badRequest(.init(body: .applicationProblemJson(Problems.make(400, "Bad Request", detail: detail, errors: problems))))
         }
-        guard let data = try? JSONEncoder().encode(container), case .object(var object)? = JSONText.decode(String(decoding: data, as: UTF8.self)) else {
-            return bad([ContractViolation(field: "", message: "must be a JSON object")])
-        }
+        var object = OpenAPIJSON.object(container)
         if object["source"] == nil { object["source"] = .string(principal.source) }
         if object["id"] == nil { object["id"] = .string(EventID.make()) }
         if object["specversion"] == nil { object["specversion"] = .string("1.0") }
