@@ -22,9 +22,10 @@ struct CLI {
         var stderr: String
     }
 
-    func run(_ arguments: [String], stdin: String? = nil, database: Bool = true) async throws -> Output {
+    func run(_ arguments: [String], stdin: String? = nil, database: Bool = true, environment: [String: String] = [:]) async throws -> Output {
         let process = Process()
         process.executableURL = Self.executable
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.arguments = arguments + (database ? ["--database-url", conninfo] : [])
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

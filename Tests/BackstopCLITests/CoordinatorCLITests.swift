@@ -128,6 +128,12 @@ struct CoordinatorCLITests {
         let bad = try await CLI(conninfo: "").run(["rules", "check", "--screening", broken.path], database: false)
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("screening.yaml:") && bad.stderr.contains("at_least must be a number"), "\(bad.stderr)")
+        // department-service checks the file at start and does not start with a wrong one.
+        let cli = try await CLI.make()
+        let service = try await cli.run(["serve", "department-service"], database: false,
+                                        environment: ["DATABASE_URL": cli.conninfo, "PORT": "0", "BACKSTOP_SCREENING": broken.path])
+        #expect(service.status == 2, "\(service.stderr)")
+        #expect(service.stderr.contains("the screening rules are not valid") && service.stderr.contains("at_least must be a number"), "\(service.stderr)")
     }
 
     @Test func rulesCheckFindsTheCalendarsNextToACopy() async throws {
