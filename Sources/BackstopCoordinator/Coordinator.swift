@@ -142,7 +142,8 @@ public final class Coordinator: Sendable {
             var openings = try recurring.pushOpenings(at: now)
             if let followUp = duties.followUp {
                 let since = recurring.monthStart(now, offset: -(followUp.monthsAfterClosure + 1))
-                let cases = try c.executePrepared("coordinator_recurring_cases", sql.recurringCases, [since]).map { row in
+                let cases = try c.executePrepared("coordinator_recurring_cases", sql.recurringCases,
+                                                  [since, followUp.id, recurring.monthName(now)]).map { row in
                     CaseStanding(caseID: try row.decode(String.self, at: 0), visitor: try row.decode(String.self, at: 1),
                                  openedAt: try row.decode(Date.self, at: 2), closedAt: try row.decode(Date?.self, at: 3))
                 }
