@@ -17,6 +17,13 @@ public struct Deliveries: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
 
+    /// The next delivery and every other one already claimed with it (at most the batch size),
+    /// waiting for one if none is ready; empty when the task is cancelled. For consumers that
+    /// handle a batch in one transaction.
+    public func nextBatch() async throws -> [Delivery] {
+        try await consumer.nextBatch()
+    }
+
     /// Sends acknowledgements still waiting for the next claim; call before abandoning the stream.
     public func flush() async throws {
         let consumer = self.consumer
@@ -49,6 +56,13 @@ actor Consumer {
 
     deinit {
         if let id = subscription?.id { bus.hub.unregister(doorbell, subscription: id) }
+    }
+
+    func nextBatch() async throws -> [Delivery] {
+        guard let first = try await next() else { return [] }
+        let rest = Array(buffer[min(bufferIndex, buffer.count)...])
+        bufferIndex = buffer.count
+        return [first] + rest
     }
 
     func next() async throws -> Delivery? {

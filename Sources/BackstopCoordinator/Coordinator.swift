@@ -55,12 +55,23 @@ public final class Coordinator: Sendable {
                     recurringEvery: Duration = .seconds(60)) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await delivery in self.bus.subscribe(self.subscription, batchSize: 32) {
+                let deliveries = self.bus.subscribe(self.subscription, batchSize: 32)
+                while !Task.isCancelled {
+                    let batch = try await deliveries.nextBatch()
+                    if batch.isEmpty { break }
                     do {
-                        try await self.handle(delivery)
+                        // What was claimed together is handled in one transaction (one commit)…
+                        try await self.handle(batch)
                     } catch {
-                        self.logger.error("could not handle \(delivery.event.type) \(delivery.event.id): \(error)")
-                        _ = try? await delivery.nack(error: "\(error)")
+                        // …and, if that fails, one by one, so one bad event holds up no other.
+                        for delivery in batch {
+                            do {
+                                try await self.handle(delivery)
+                            } catch {
+                                self.logger.error("could not handle \(delivery.event.type) \(delivery.event.id): \(error)")
+                                _ = try? await delivery.nack(error: "\(error)")
+                            }
+                        }
                     }
                 }
             }
@@ -93,27 +104,53 @@ public final class Coordinator: Sendable {
 
     /// Applies one delivered event and acknowledges it, in one transaction.
     public func handle(_ delivery: Delivery) async throws {
-        let event = delivery.event
-        let openings = try planner.openings(for: event, startingAt: event.time ?? delivery.acceptedAt)
-        let answers = planner.answers(to: event) + recurring.answers(to: event)
-        let clue = event.type == RiskClueReportedV1.eventType ? try? RiskClueReportedV1(from: event) : nil
-        let extensionPlan = try extensionPlan(for: event)
+        try await handle([delivery])
+    }
+
+    /// Applies delivered events in order and acknowledges them, all in one transaction: each
+    /// event's effects are the same as when it is handled alone, and either all of them commit
+    /// with their acknowledgements or none does.
+    public func handle(_ deliveries: [Delivery]) async throws {
+        guard !deliveries.isEmpty else { return }
+        // The pure part of each event, outside the transaction.
+        let plans = try deliveries.map { delivery in
+            let event = delivery.event
+            return EventPlan(
+                delivery: delivery,
+                openings: try planner.openings(for: event, startingAt: event.time ?? delivery.acceptedAt),
+                answers: planner.answers(to: event) + recurring.answers(to: event),
+                extensionPlan: try extensionPlan(for: event),
+                clue: event.type == RiskClueReportedV1.eventType ? try? RiskClueReportedV1(from: event) : nil)
+        }
         let rules = self.rules, sql = self.sql, bus = self.bus, deadlines = planner.deadlines
         try await bus.transaction { c in
-            var effects = Effects(rules: rules, deadlines: deadlines, sql: sql, cause: event)
-            try effects.record(event, in: c)
-            // A refused close answers nothing.
-            if try effects.closeCase(event, in: c) {
-                for answer in answers { try effects.answer(answer, in: c) }
+            var outputs: [CloudEvent] = []
+            for plan in plans {
+                var effects = Effects(rules: rules, deadlines: deadlines, sql: sql, cause: plan.delivery.event)
+                try effects.record(plan.delivery.event, in: c)
+                // A refused close answers nothing.
+                if try effects.closeCase(plan.delivery.event, in: c) {
+                    for answer in plan.answers { try effects.answer(answer, in: c) }
+                }
+                // A clue for a household with an open case is attached to the case: no new identification.
+                var attached = false
+                if let clue = plan.clue { attached = try effects.triage(clue, in: c) == .attachedToCase }
+                for opening in plan.openings where !attached { try effects.open(opening, in: c) }
+                try effects.extend(plan.extensionPlan, in: c)
+                try bus.ack(plan.delivery, in: c)
+                outputs += effects.outputs
             }
-            // A clue for a household with an open case is attached to the case: no new identification.
-            var attached = false
-            if let clue { attached = try effects.triage(clue, in: c) == .attachedToCase }
-            for opening in openings where !attached { try effects.open(opening, in: c) }
-            try effects.extend(extensionPlan, in: c)
-            try bus.ack(delivery, in: c)
-            if !effects.outputs.isEmpty { _ = try bus.publish(effects.outputs, in: c) }
+            if !outputs.isEmpty { _ = try bus.publish(outputs, in: c) }
         }
+    }
+
+    /// What an event means for obligations, worked out before its transaction.
+    private struct EventPlan: Sendable {
+        var delivery: Delivery
+        var openings: [ObligationOpening]
+        var answers: [ObligationAnswer]
+        var extensionPlan: ExtensionPlan?
+        var clue: RiskClueReportedV1?
     }
 
     /// The ladder times for an extension decision, computed outside the transaction (pure).
