@@ -28,6 +28,23 @@ public struct DeadlineRules: Sendable {
     public func duty(for category: String, township: String?) -> Duty? {
         township.flatMap { townshipDuties[$0]?[category] } ?? dutyCatalogue[category]
     }
+    /// Who must act on an alert about `categories` (main one first) in a township (9 digits): the
+    /// duty catalogue's lead for the main category (the township's own entry first), then as
+    /// co-handlers its co-handlers, the leads of the other categories and the township itself, each
+    /// once, at most ten. The township leads when the catalogue names nobody; empty without either.
+    public func assignment(for categories: [String], township: String?) -> [(org: String, lead: Bool)] {
+        guard let main = categories.first, let duty = duty(for: main, township: township) else {
+            return township.map { [("township-" + $0, true)] } ?? []
+        }
+        var out: [(org: String, lead: Bool)] = [(duty.lead, true)]
+        var named: Set<String> = [duty.lead]
+        let others = categories.dropFirst().compactMap { self.duty(for: $0, township: township)?.lead }
+        for org in duty.co + others + (township.map { ["township-" + $0] } ?? []) where named.insert(org).inserted && out.count < 10 {
+            out.append((org, false))
+        }
+        return out
+    }
+
     /// Who may grant extensions and how many an obligation may get.
     public var extensions: ExtensionPolicy
     /// The obligation rules, in file order.

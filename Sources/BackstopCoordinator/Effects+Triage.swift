@@ -71,17 +71,7 @@ extension Effects {
     private func raiseAlert(_ alertID: String, for clue: RiskClueReportedV1, at: Date) throws -> AlertRaisedV1 {
         let severity = rules.triage.severity(band: clue.indicator?.band?.rawValue)
         let township = ObligationPlanner.townshipCode(clue.locationCode)
-        var owners: [(String, AlertRaisedV1.AssignedTo.Role)] = []
-        if let main = clue.riskCategories.first, let duty = rules.duty(for: main.rawValue, township: township) {
-            owners.append((duty.lead, .lead))
-            var named: Set<String> = [duty.lead]
-            let others = clue.riskCategories.dropFirst().compactMap { rules.duty(for: $0.rawValue, township: township)?.lead }
-            for org in duty.co + others + [township.map { "township-\($0)" }].compactMap({ $0 }) where named.insert(org).inserted && owners.count < 10 {
-                owners.append((org, .co))
-            }
-        } else if let township {
-            owners.append(("township-\(township)", .lead))
-        }
+        let owners = rules.assignment(for: clue.riskCategories.map(\.rawValue), township: township)
         let signFor = rules.rules(openedBy: AlertRaisedV1.eventType).first { $0.action == "sign_for" }
         var due = at.addingTimeInterval(86_400)
         if let signFor {
@@ -93,7 +83,7 @@ extension Effects {
         }
         return AlertRaisedV1(
             alertId: alertID,
-            assignedTo: owners.map { .init(dueBy: CoordinatorEvents.time(due), orgId: $0.0, role: $0.1, slaRuleId: signFor?.id ?? "D5-sign-for") },
+            assignedTo: owners.map { .init(dueBy: CoordinatorEvents.time(due), orgId: $0.org, role: $0.lead ? .lead : .co, slaRuleId: signFor?.id ?? "D5-sign-for") },
             clueIds: [clue.clueId], greenChannel: false, householdRef: clue.householdRef, locationCode: clue.locationCode,
             riskCategories: clue.riskCategories,
             severity: Severity(rawValue: severity) ?? .p3)

@@ -80,13 +80,8 @@ extension StakeholderAPI {
             var push = try PushScreening(rules: screening, department: principal.organisation, setName: q.indicatorSet, period: q.period,
                                          disasterID: q.disasterId)
             guard case .csv(let body) = input.body else { throw PushRejected(problems: [], total: 0) }
-            var tokenizer = CSVTokenizer()
             // The body is read chunk by chunk: memory does not grow with the push.
-            for try await chunk in body {
-                tokenizer.feed(chunk) { fields, row in push.csvRow(fields, row: row) }
-            }
-            tokenizer.finish { fields, row in push.csvRow(fields, row: row) }
-            for bad in tokenizer.malformedRows { push.malformedRow(bad.row, bad.message) }
+            for try await chunk in body { push.csv(chunk) }
             outcome = .success(try await pushes.store(try push.finish(), via: .csv))
         } catch {
             outcome = .failure(error)

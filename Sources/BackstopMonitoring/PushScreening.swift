@@ -18,6 +18,7 @@ public struct PushScreening: Sendable {
     private var hasher = SHA256()
     private var columns: [String: Int]?
     private var headerCount = 0
+    private var tokenizer: CSVTokenizer?
     private var headerBroken = false
     /// Records read (good and bad).
     public private(set) var records = 0
@@ -64,6 +65,13 @@ public struct PushScreening: Sendable {
     public var pushKey: String { "\(set.name)/\(disasterID ?? period)" }
 
     // MARK: CSV
+
+    /// Reads the next chunk of a CSV push (the header row first), as it arrives.
+    public mutating func csv(_ bytes: some Sequence<UInt8>) {
+        var reader = tokenizer ?? CSVTokenizer()
+        reader.feed(bytes) { fields, row in csvRow(fields, row: row) }
+        tokenizer = reader
+    }
 
     /// Reads the header row of a CSV push: every required column once, nothing unknown.
     public mutating func header(_ fields: [String]) {
@@ -126,8 +134,14 @@ public struct PushScreening: Sendable {
         if problems.count < PushRejected.listed { problems.append(PushProblem(row: row, column: column, message: message)) }
     }
 
-    /// Ends the push: the screened result, or the rejection listing every problem.
-    public func finish() throws(PushRejected) -> ScreenedPush {
+    /// Ends the push (and a CSV push's last row): the screened result, or the rejection listing
+    /// every problem.
+    public mutating func finish() throws(PushRejected) -> ScreenedPush {
+        if var reader = tokenizer {
+            reader.finish { fields, row in csvRow(fields, row: row) }
+            for bad in reader.malformedRows { malformedRow(bad.row, bad.message) }
+            tokenizer = nil
+        }
         var problems = self.problems, total = problemCount
         if records == 0 && total == 0 {
             problems.append(PushProblem(row: nil, column: "records", message: "the push has no records"))

@@ -1,3 +1,5 @@
+import BackstopCoordinator
+
 /// A screening rule that fired for a record.
 public struct ScreeningHit: Sendable, Hashable {
     /// The rule.
@@ -76,9 +78,9 @@ public struct PushPeriod: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The last day of the period.
-    public var lastDay: CalendarDay {
+    public var lastDay: CalendarDate {
         let m = month ?? 12
-        return CalendarDay(year: year, month: m, day: CalendarDay.days(inMonth: m, year: year))!
+        return CalendarDate(year: year, month: m, day: CalendarDate.daysIn(month: m, year: year))!
     }
 
     public var description: String { month.map { "\(year)-\($0 < 10 ? "0" : "")\($0)" } ?? "\(year)" }

@@ -123,7 +123,7 @@ public enum ScreeningFile {
             }
             let year = r.int(r.required(m, "year", in: "an income line", at: node), "an income line's year", in: 2000...2099)
             let fromText = r.string(r.required(m, "effective_from", in: "an income line", at: node), "an income line's effective_from")
-            let from = fromText.flatMap(CalendarDay.init)
+            let from = fromText.flatMap(CalendarDate.init)
             if fromText != nil && from == nil { r.fail(m["effective_from"], "effective_from '\(fromText!)' is not a date YYYY-MM-DD") }
             let amount = r.double(r.required(m, "amount", in: "an income line", at: node), "an income line's amount", in: 1...1_000_000)
             guard let province, let year, let from, let amount else { continue }

@@ -420,9 +420,6 @@ struct BenchRun {
         try await bus.createSubscription(spec)
     }
 
-    private func format(_ value: Double, _ digits: Int = 0) -> String {
-        String(format: "%.\(digits)f", value)
-    }
 }
 
 /// A small event like the ones departments publish.
@@ -451,4 +448,9 @@ extension Duration {
         let (s, attos) = components
         return Double(s) + Double(attos) / 1e18
     }
+}
+
+/// A benchmark figure with `digits` decimals.
+func format(_ value: Double, _ digits: Int = 0) -> String {
+    String(format: "%.\(digits)f", value)
 }

@@ -64,14 +64,7 @@ struct PushCommand: AsyncParsableCommand {
             let screened: ScreenedPush
             do {
                 var push = try PushScreening(rules: rules, department: department, setName: setName, period: period, disasterID: disasterID)
-                var tokenizer = CSVTokenizer()
-                while true {
-                    let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-                    if chunk.isEmpty { break }
-                    tokenizer.feed(chunk) { fields, row in push.csvRow(fields, row: row) }
-                }
-                tokenizer.finish { fields, row in push.csvRow(fields, row: row) }
-                for bad in tokenizer.malformedRows { push.malformedRow(bad.row, bad.message) }
+                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { push.csv(chunk) }
                 screened = try push.finish()
             } catch let rejected as PushRejected {
                 throw CLIError("\(file): " + rejected.description)

@@ -129,5 +129,4 @@ struct ReviewBench {
     }
 
     private func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-    private func format(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 }

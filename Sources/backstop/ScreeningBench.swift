@@ -33,7 +33,9 @@ struct ScreeningBench {
 
         let baselineStart = ContinuousClock.now
         var rows = 0
-        try Self.read(large) { chunk, tokenizer in tokenizer.feed(chunk) { _, _ in rows += 1 } }
+        var tokenizer = CSVTokenizer()
+        try Self.read(large) { chunk in tokenizer.feed(chunk) { _, _ in rows += 1 } }
+        tokenizer.finish { _, _ in rows += 1 }
         let baseline = Double(rows) / (ContinuousClock.now - baselineStart).seconds
         emit("# screening: baseline (read and split the CSV only): \(rows) rows, \(format(baseline)) rows/s")
 
@@ -41,7 +43,7 @@ struct ScreeningBench {
             let started = ContinuousClock.now
             var push = try PushScreening(rules: rules, department: "dept-medical-insurance", setName: "medical_insurance",
                                          period: file == small ? "2099-01" : "2099-02")
-            try Self.read(file) { chunk, tokenizer in tokenizer.feed(chunk) { fields, row in push.csvRow(fields, row: row) } }
+            try Self.read(file) { chunk in push.csv(chunk) }
             let screened = try push.finish()
             let screenedAt = ContinuousClock.now
             let receipt = try await PushIntake(bus: bus).store(screened, via: .cli)
@@ -57,13 +59,11 @@ struct ScreeningBench {
         await bus.close()
     }
 
-    /// Reads `url` in 1 MiB chunks through a tokenizer.
-    static func read(_ url: URL, _ body: (Data, inout CSVTokenizer) throws -> Void) throws {
+    /// Reads `url` in 1 MiB chunks.
+    static func read(_ url: URL, _ body: (Data) throws -> Void) throws {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
-        var tokenizer = CSVTokenizer()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try body(chunk, &tokenizer) }
-        try body(Data("\n".utf8), &tokenizer)
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try body(chunk) }
     }
 
     /// A deterministic push: inpatient year-to-date and outpatient monthly out-of-pocket for
@@ -93,8 +93,6 @@ struct ScreeningBench {
         }
         handle.write(Data(text.utf8))
     }
-
-    private func format(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
 
     /// The process's peak resident memory so far, in MB (VmHWM).
     static func peakMegabytes() -> Int {

@@ -38,10 +38,7 @@ struct MonitoringFixture {
     func screen(_ csv: String, department: String = "dept-medical-insurance", set: String = "medical_insurance",
                 period: String = "2026-10") throws(PushRejected) -> ScreenedPush {
         var push = try PushScreening(rules: shippedRules, department: department, setName: set, period: period)
-        var tokenizer = CSVTokenizer()
-        tokenizer.feed(Array(csv.utf8)) { fields, row in push.csvRow(fields, row: row) }
-        tokenizer.finish { fields, row in push.csvRow(fields, row: row) }
-        for bad in tokenizer.malformedRows { push.malformedRow(bad.row, bad.message) }
+        push.csv(Array(csv.utf8))
         return try push.finish()
     }
 

@@ -80,12 +80,12 @@ let household = "hh-0123456789abcdef0123456789abcdef"
 
     @Test func incomeLineTableKeepsEachEffectiveDate() {
         let table = IncomeLineTable([
-            IncomeLine(province: "51", year: 2026, effectiveFrom: CalendarDay("2026-03-01")!, amount: 9_400),
-            IncomeLine(province: "51", year: 2025, effectiveFrom: CalendarDay("2025-03-01")!, amount: 9_100),
+            IncomeLine(province: "51", year: 2026, effectiveFrom: CalendarDate("2026-03-01")!, amount: 9_400),
+            IncomeLine(province: "51", year: 2025, effectiveFrom: CalendarDate("2025-03-01")!, amount: 9_100),
         ])
-        #expect(table.line(province: "51", on: CalendarDay("2026-02-28")!)?.amount == 9_100)
-        #expect(table.line(province: "51", on: CalendarDay("2026-03-01")!)?.amount == 9_400)
-        #expect(table.line(province: "51", on: CalendarDay("2025-01-01")!) == nil)
+        #expect(table.line(province: "51", on: CalendarDate("2026-02-28")!)?.amount == 9_100)
+        #expect(table.line(province: "51", on: CalendarDate("2026-03-01")!)?.amount == 9_400)
+        #expect(table.line(province: "51", on: CalendarDate("2025-01-01")!) == nil)
     }
 }
 
@@ -93,14 +93,9 @@ let household = "hh-0123456789abcdef0123456789abcdef"
     func csv(_ text: String, set: String = "medical_insurance", period: String = "2026-10",
              department: String = "dept-medical-insurance") throws(PushRejected) -> ScreenedPush {
         var push = try PushScreening(rules: shippedRules, department: department, setName: set, period: period)
-        var tokenizer = CSVTokenizer()
         // Feed in small chunks, so rows and quoted fields straddle chunk borders.
         let bytes = Array(text.utf8)
-        for start in stride(from: 0, to: bytes.count, by: 7) {
-            tokenizer.feed(bytes[start..<min(start + 7, bytes.count)]) { fields, n in push.csvRow(fields, row: n) }
-        }
-        tokenizer.finish { fields, n in push.csvRow(fields, row: n) }
-        for bad in tokenizer.malformedRows { push.malformedRow(bad.row, bad.message) }
+        for start in stride(from: 0, to: bytes.count, by: 7) { push.csv(bytes[start..<min(start + 7, bytes.count)]) }
         return try push.finish()
     }
 

@@ -32,22 +32,10 @@ struct CoordinatorDesk: Sendable {
     /// Publishes one event as the coordinator.
     func publish(_ event: CloudEvent) async throws { _ = try await bus.publish(event) }
 
-    /// Who must act on an alert about `categories` (main one first) in `location`: the duty
-    /// catalogue's lead for the main category (a township's own entry first), its co-handlers and
-    /// the leads of the other categories, and the household's township, each once, at most ten.
+    /// Who must act on an alert about `categories` in `location`: the duty catalogue's assignment
+    /// (``DeadlineRules/assignment(for:township:)``), as the coordinator's own triage makes it.
     func assignment(for categories: [RiskCategory], location: String) -> [(org: String, role: AlertRaisedV1.AssignedTo.Role)] {
-        let township = String(location.prefix(9))
-        let rules = planner.rules
-        guard let main = categories.first, let duty = rules.duty(for: main.rawValue, township: township) else {
-            return [("township-" + township, .lead)]
-        }
-        var out: [(org: String, role: AlertRaisedV1.AssignedTo.Role)] = [(duty.lead, .lead)]
-        var named: Set<String> = [duty.lead]
-        let others = categories.dropFirst().compactMap { rules.duty(for: $0.rawValue, township: township)?.lead }
-        for org in duty.co + others + ["township-" + township] where named.insert(org).inserted && out.count < 10 {
-            out.append((org, .co))
-        }
-        return out
+        planner.rules.assignment(for: categories.map(\.rawValue), township: String(location.prefix(9))).map { ($0.org, $0.lead ? .lead : .co) }
     }
 }
 
