@@ -1,4 +1,5 @@
 import BackstopBus
+import BackstopContracts
 import BackstopPostgres
 import BackstopTesting
 import Foundation
@@ -107,5 +108,41 @@ struct MigrationTests {
         #expect(try await connection.query("SELECT to_regclass('backstop.half') IS NULL").first?.decode(Bool.self, at: 0) == true)
         #expect(try await recorded(connection) == everyOnce)
         await connection.close()
+    }
+
+    /// Deliveries pending when 0003 is applied get their event's envelope, are claimed with it, and
+    /// a dead letter from before still redrives.
+    @Test func pendingDeliveriesKeepTheirEnvelopeAcrossTheUpgrade() async throws {
+        let conninfo = try await TestCluster.emptyDatabase()
+        let connection = try await Connection.connect(conninfo)
+        let before = try Migration.bundled().filter { $0.version < 3 }
+        #expect(try await Migrator(migrations: before).migrate(connection) == [1, 2])
+        try await connection.query("INSERT INTO backstop.subscriptions (name) VALUES ('old')")
+        let original = event(n: 7)
+        for (position, table) in [(1, "deliveries"), (2, "dead_letters")] {
+            try await connection.query("""
+                INSERT INTO backstop.events (position, accepted_at, id, source, type, subject, district, envelope)
+                VALUES ($1, now(), $2, $3, $4, NULL, '', $5::jsonb)
+                """, [Int64(position), "\(original.id)-\(position)", original.source, original.type, PostgresJSON(original.jsonText())])
+            let extra = table == "deliveries" ? ", ordered, visible_at" : ", attempts"
+            let values = table == "deliveries" ? ", false, now()" : ", 3"
+            try await connection.query("""
+                INSERT INTO backstop.\(table) (subscription_id, position, accepted_at\(extra))
+                SELECT s.id, e.position, e.accepted_at\(values) FROM backstop.subscriptions s, backstop.events e WHERE e.position = $1
+                """, [Int64(position)])
+        }
+        #expect(try await Migrator().migrate(connection).first == 3)
+        await connection.close()
+
+        let bus = Bus(BusConfiguration(conninfo: conninfo))
+        let claimed = try await bus.claim("old", limit: 10)
+        #expect(claimed.map(\.position) == [1])
+        #expect(claimed.first?.event.data == original.data)
+        try await bus.ack(claimed)
+        #expect(try await bus.redrive("old") == 1)
+        let redriven = try await bus.claim("old", limit: 10)
+        #expect(redriven.map(\.position) == [2])
+        #expect(redriven.first?.event.data == original.data)
+        await bus.close()
     }
 }

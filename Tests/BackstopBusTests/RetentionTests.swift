@@ -98,9 +98,9 @@ struct RetentionTests {
                 """, [acceptedAt, original.id, original.source, original.type, original.subject,
                       original.districtCode ?? "", PostgresJSON(original.jsonText())]).first!.decode(Int64.self, at: 0)
             try c.execute("""
-                INSERT INTO backstop.deliveries (subscription_id, position, accepted_at, subject, ordered, visible_at)
-                VALUES ($1, $2, $3, $4, false, $3)
-                """, [subscription.id, position, acceptedAt, original.subject])
+                INSERT INTO backstop.deliveries (subscription_id, position, accepted_at, subject, ordered, visible_at, envelope)
+                VALUES ($1, $2, $3, $4, false, $3, $5::jsonb)
+                """, [subscription.id, position, acceptedAt, original.subject, PostgresJSON(original.jsonText())])
             return position
         }
     }

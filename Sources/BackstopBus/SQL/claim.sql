@@ -6,8 +6,9 @@
 -- redelivery, so it need not wait for the WAL flush (design D6).
 -- A lease that expired on the final attempt is dead-lettered instead of delivered again.
 -- The bus runs statements with generic plans, so every step has a shape that needs no statistics:
--- key lookups through `= ANY(array)`, row addresses (ctid) for rows this statement locked, and a
--- LATERAL lookup of each envelope (an index probe into one partition).
+-- key lookups through `= ANY(array)` and row addresses (ctid) for rows this statement locked. The
+-- envelope travels in the delivery row (migration 0003), so the event log's partitions are not
+-- touched.
 WITH acked AS (
     -- Scalar tests only (no join against the ack list), so the plan is always a primary-key probe.
     DELETE FROM backstop.deliveries d
@@ -38,7 +39,7 @@ WITH acked AS (
     SET attempts = d.attempts + 1, lease_token = gen_random_uuid(),
         leased_until = clock_timestamp() + make_interval(secs => (SELECT lease_ms FROM sub) / 1000.0)
     WHERE d.ctid = ANY (ARRAY(SELECT c.tid FROM candidates c WHERE c.attempts < c.max_attempts))
-    RETURNING d.position, d.attempts, d.accepted_at, d.lease_token
+    RETURNING d.position, d.attempts, d.accepted_at, d.envelope, d.lease_token
 ), exhausted AS (
     DELETE FROM backstop.deliveries d
     WHERE d.ctid = ANY (ARRAY(SELECT c.tid FROM candidates c WHERE c.attempts >= c.max_attempts))
@@ -51,11 +52,6 @@ WITH acked AS (
     ON CONFLICT DO NOTHING
     RETURNING 1
 )
-SELECT l.position, l.attempts, l.accepted_at, e.envelope, l.lease_token
+SELECT l.position, l.attempts, l.accepted_at, l.envelope, l.lease_token
 FROM leased l
-CROSS JOIN LATERAL (
-    -- LIMIT keeps the subquery from being flattened into a join, which the planner may then hash
-    -- against every partition; as written it is one index probe per delivery.
-    SELECT ev.envelope FROM backstop.events ev WHERE ev.position = l.position AND ev.accepted_at = l.accepted_at LIMIT 1
-) e
 ORDER BY l.position

@@ -29,10 +29,10 @@ WITH input AS (
     INSERT INTO backstop.events (position, accepted_at, id, source, type, subject, district, envelope)
     SELECT r.position, r.accepted_at, f.id, f.source, f.type, f.subject, coalesce(f.district, ''), f.envelope
     FROM reserved r JOIN firsts f ON f.source = r.source AND f.key = r.key
-    RETURNING position, accepted_at, type, subject, district
+    RETURNING position, accepted_at, type, subject, district, envelope
 ), fanned AS (
-    INSERT INTO backstop.deliveries (subscription_id, position, accepted_at, subject, ordered, visible_at)
-    SELECT s.id, e.position, e.accepted_at, e.subject, s.ordered, e.accepted_at
+    INSERT INTO backstop.deliveries (subscription_id, position, accepted_at, subject, ordered, visible_at, envelope)
+    SELECT s.id, e.position, e.accepted_at, e.subject, s.ordered, e.accepted_at, e.envelope
     FROM stored e JOIN backstop.subscriptions s
       ON (s.event_types IS NULL OR e.type = ANY (s.event_types))
      AND starts_with(e.district, s.district_prefix)
