@@ -12,6 +12,6 @@ SELECT COALESCE(grp, '(unknown)'), count(*), COALESCE(sum(pledged_yuan), 0)::big
        COALESCE(sum(disbursed_yuan), 0)::bigint,
        round(100.0 * count(*) FILTER (WHERE committed_at IS NOT NULL) / count(*), 1)::float8,
        round(100.0 * count(*) FILTER (WHERE disbursed_at IS NOT NULL) / count(*), 1)::float8,
-       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM committed_at - pledged_at) / 86400))::numeric, 1)::float8,
-       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM disbursed_at - committed_at) / 86400))::numeric, 1)::float8
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', committed_at - pledged_at) / 86400))::numeric, 1)::float8,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', disbursed_at - committed_at) / 86400))::numeric, 1)::float8
 FROM x GROUP BY 1 ORDER BY 1

@@ -12,7 +12,7 @@ offers AS (
       AND (p.township IS NULL OR f.township = p.township) AND (p.kind IS NULL OR f.employer_kind = p.kind)
 ),
 lags AS (
-    SELECT f.grp, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pl.placed_at - r.sent_at) / 86400) AS days
+    SELECT f.grp, percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', pl.placed_at - r.sent_at) / 86400) AS days
     FROM offers f
     JOIN backstop.oversight_placements pl ON pl.offer_id = f.offer_id
     JOIN backstop.oversight_referrals r ON r.referral_id = pl.referral_id AND r.sent_at IS NOT NULL

@@ -11,7 +11,7 @@ sign_for AS (
 ),
 first_measure AS (
     SELECT COALESCE(CASE p.dim WHEN 'organisation' THEN c.lead_org WHEN 'kind' THEN c.lead_kind WHEN 'township' THEN c.township ELSE 'first measure' END, '(unknown)') AS grp,
-           greatest(0, extract(epoch FROM c.first_measure_at - c.opened_at)) / 3600.0 AS hours
+           greatest(0, date_part('epoch', c.first_measure_at - c.opened_at)) / 3600.0 AS hours
     FROM backstop.oversight_cases c, p
     WHERE c.opened_at >= p.from_at AND c.opened_at < p.to_at AND c.first_measure_at IS NOT NULL
       AND (p.township IS NULL OR c.township = p.township) AND (p.kind IS NULL OR c.lead_kind = p.kind)
