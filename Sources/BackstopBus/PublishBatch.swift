@@ -27,7 +27,7 @@ struct PublishBatch {
                 error.index = events.count > 1 ? index : nil
                 throw error
             }
-            if let field = Self.firstNUL(in: envelope, at: "") {
+            if Self.holdsNUL(envelope), let field = Self.firstNUL(in: envelope, at: "") {
                 var error = InvalidEvent(violations: [ContractViolation(field: field, message: "must not contain the NUL character (U+0000)")])
                 error.index = events.count > 1 ? index : nil
                 throw error
@@ -41,8 +41,18 @@ struct PublishBatch {
         ]
     }
 
-    /// The JSON pointer of the first string (or member name) holding U+0000, which PostgreSQL
-    /// cannot store in text or jsonb.
+    /// Whether any string or member name in `value` holds U+0000, which PostgreSQL cannot store
+    /// in text or jsonb. A plain scan: pointers are built only for a value that fails it.
+    static func holdsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): return text.utf8.contains(0)
+        case .array(let items): return items.contains(where: holdsNUL)
+        case .object(let members): return members.contains { $0.key.utf8.contains(0) || holdsNUL($0.value) }
+        default: return false
+        }
+    }
+
+    /// The JSON pointer of the first string (or member name) holding U+0000.
     static func firstNUL(in value: JSONValue, at pointer: String) -> String? {
         switch value {
         case .string(let text): return text.unicodeScalars.contains("\u{0}") ? pointer : nil

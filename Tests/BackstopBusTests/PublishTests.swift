@@ -121,6 +121,25 @@ struct PublishTests {
         #expect(try AlertRaisedV1(from: delivered[0].event) == AlertRaisedV1.sample)
         #expect(delivered[0].event.dataschema == "https://backstop.example/contracts/events/cn.backstop.alert.raised.v1.schema.json")
     }
+
+    /// NUL is found wherever it hides (a nested value, a member name), named by its JSON pointer
+    /// with `~` and `/` escaped, and nothing of the batch is stored.
+    @Test func aNULAnywhereIsRefusedWithItsPointer() async throws {
+        let f = try await BusFixture.make()
+        let cases: [(JSONValue, String)] = [
+            (.object(["list": .array([.string("ok"), .object(["a/b~c": .string("x\u{0}")])])]), "/data/list/1/a~1b~0c"),
+            (.object(["ok": .number(1), "bad\u{0}name": .bool(true)]), "/data/bad\u{0}name"),
+        ]
+        for (data, pointer) in cases {
+            let error = await #expect(throws: InvalidEvent.self) {
+                try await f.bus.publish([event(key: "fine"), CloudEvent(source: "/orgs/x", type: "test.note.v1", data: data)])
+            }
+            #expect(error?.violations.map(\.field) == [pointer])
+            #expect(error?.index == 1)
+        }
+        #expect(try await f.count("SELECT count(*) FROM backstop.events") == 0)
+        await f.bus.close()
+    }
 }
 
 extension BusFixture {
