@@ -186,8 +186,9 @@ public final class Coordinator: Sendable {
                 }
                 openings += try recurring.followUpOpenings(at: now, cases: cases)
             }
-            if duties.sweep != nil {
-                // The registry's tables come with the access migrations; a coordinator alone has none.
+            if recurring.sweepWindowIsOpen(at: now) {
+                // Townships are read only while a window is open. The registry's tables come with the
+                // access migrations; a coordinator alone has none.
                 let registry = try c.executePrepared("coordinator_has_registry", "SELECT to_regclass('backstop.organisations') IS NOT NULL", [])
                 let townships = try registry.first!.decode(Bool.self, at: 0)
                     ? c.executePrepared("coordinator_recurring_townships", sql.recurringTownships, []).map { try $0.decode(String.self, at: 0) } : []

@@ -56,28 +56,36 @@ public struct RecurringPlanner: Sendable {
         self.deadlines = deadlines
     }
 
-    private var calendar: Calendar {
-        var c = Calendar(identifier: .gregorian)
-        c.timeZone = rules.timeZone
-        return c
+    /// The local date of `instant` in the rules' time zone.
+    private func date(of instant: Date) -> CalendarDate { CalendarDate(containing: instant, in: rules.timeZone) }
+
+    /// The first day of the month `offset` months from the one holding `instant`.
+    private func firstDay(ofMonthHolding instant: Date, offset: Int) -> CalendarDate {
+        let d = date(of: instant)
+        let months = d.year * 12 + d.month - 1 + offset
+        return CalendarDate(year: months / 12, month: months % 12 + 1, day: 1)!  // day 1 exists in every month
     }
 
     /// The first instant of the month `offset` months from the one holding `date`.
     func monthStart(_ date: Date, offset: Int = 0) -> Date {
-        let c = calendar
-        let parts = c.dateComponents([.year, .month], from: date)
-        let first = c.date(from: DateComponents(year: parts.year, month: parts.month, day: 1))!
-        return c.date(byAdding: .month, value: offset, to: first)!
+        firstDay(ofMonthHolding: date, offset: offset).startOfDay(in: rules.timeZone)
     }
 
     /// `YYYY-MM` of the month holding `date`.
     func monthName(_ date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month], from: date)
-        return String(format: "%04d-%02d", parts.year!, parts.month!)
+        let d = self.date(of: date)
+        return String(format: "%04d-%02d", d.year, d.month)
     }
 
-    private func day(year: Int, month: Int, day: Int) -> Date {
-        calendar.date(from: DateComponents(year: year, month: month, day: day))!
+    /// The first instant of the day `days` days after `date` (0: that day itself).
+    private func start(of date: CalendarDate, plus days: Int = 0) -> Date {
+        date.adding(days: days).startOfDay(in: rules.timeZone)
+    }
+
+    /// A (month, day) of `year`; configured days are checked when the rules load, and 29 February is
+    /// refused there, so every one exists in every year.
+    private func day(year: Int, month: Int, day: Int) -> CalendarDate {
+        CalendarDate(year: year, month: month, day: day)!
     }
 
     /// The push duties that should exist at `now`.
@@ -88,16 +96,16 @@ public struct RecurringPlanner: Sendable {
             switch duty.cadence {
             case .monthlyByDay, .monthEnd:
                 for offset in [-1, 0] {
-                    let start = monthStart(now, offset: offset), next = monthStart(now, offset: offset + 1)
+                    let next = firstDay(ofMonthHolding: now, offset: offset + 1)
                     let due: Date
-                    if case .monthlyByDay(let d) = duty.cadence { due = calendar.date(byAdding: .day, value: d, to: next)! } else { due = next }
-                    periods.append((monthName(start), start, due))
+                    if case .monthlyByDay(let d) = duty.cadence { due = start(of: next, plus: d) } else { due = start(of: next) }
+                    let opens = monthStart(now, offset: offset)
+                    periods.append((monthName(opens), opens, due))
                 }
             case .yearlyBy(let month, let d):
-                let year = calendar.component(.year, from: now)
+                let year = date(of: now).year
                 for y in [year - 1, year] {
-                    let due = calendar.date(byAdding: .day, value: 1, to: day(year: y, month: month, day: d))!
-                    periods.append((String(y), day(year: y, month: 1, day: 1), due))
+                    periods.append((String(y), start(of: day(year: y, month: 1, day: 1)), start(of: day(year: y, month: month, day: d), plus: 1)))
                 }
             }
             for period in periods where period.opens <= now && now < period.due {
@@ -121,7 +129,7 @@ public struct RecurringPlanner: Sendable {
             if let closed = standing.closedAt, closed > standing.openedAt {
                 // Closed: visits in the months after the closing month, for monthsAfterClosure months.
                 let closedMonth = monthStart(closed)
-                guard closedMonth < start, start <= calendar.date(byAdding: .month, value: duty.monthsAfterClosure, to: closedMonth)! else { continue }
+                guard closedMonth < start, start <= monthStart(closed, offset: duty.monthsAfterClosure) else { continue }
             }
             out.append(try make(rule: duty.id, action: "followup_visit", owner: standing.visitor, key: "\(standing.caseID)/\(month)",
                                 opens: start, due: next, caseID: standing.caseID))
@@ -132,18 +140,28 @@ public struct RecurringPlanner: Sendable {
     /// The sweep duties that should exist at `now` for `townships` (organisation ids).
     public func sweepOpenings(at now: Date, townships: [String]) throws(CalendarError) -> [RecurringOpening] {
         guard let duty = duties.sweep else { return [] }
-        let year = calendar.component(.year, from: now)
         var out: [RecurringOpening] = []
-        for window in duty.windows {
-            let opens = day(year: year, month: window.from.month, day: window.from.day)
-            let due = calendar.date(byAdding: .day, value: 1, to: day(year: year, month: window.to.month, day: window.to.day))!
-            guard opens <= now, now < due else { continue }
+        for window in openSweepWindows(at: now) {
             for township in townships {
-                out.append(try make(rule: duty.id, action: "concentrated_sweep", owner: township, key: "\(year)-\(window.name)",
-                                    opens: opens, due: due, caseID: nil))
+                out.append(try make(rule: duty.id, action: "concentrated_sweep", owner: township, key: window.key,
+                                    opens: window.opens, due: window.due, caseID: nil))
             }
         }
         return out
+    }
+
+    /// Whether a sweep window is open at `now`: only then does the coordinator need the townships.
+    public func sweepWindowIsOpen(at now: Date) -> Bool { !openSweepWindows(at: now).isEmpty }
+
+    /// The sweep windows open at `now`, keyed `<year>-<name>`.
+    private func openSweepWindows(at now: Date) -> [(key: String, opens: Date, due: Date)] {
+        guard let duty = duties.sweep else { return [] }
+        let year = date(of: now).year
+        return duty.windows.compactMap { window in
+            let opens = start(of: day(year: year, month: window.from.month, day: window.from.day))
+            let due = start(of: day(year: year, month: window.to.month, day: window.to.day), plus: 1)
+            return opens <= now && now < due ? ("\(year)-\(window.name)", opens, due) : nil
+        }
     }
 
     private func make(rule: String, action: String, owner: String, key: String, opens: Date, due: Date, caseID: String?) throws(CalendarError) -> RecurringOpening {
