@@ -83,11 +83,11 @@ public final class Bus: Sendable {
     @discardableResult
     public func publish(_ events: [CloudEvent]) async throws -> [PublishReceipt] {
         let batch = try PublishBatch(events)
-        let receipts = try await retryingTransient {
+        let (receipts, woken) = try await retryingTransient {
             try await self.pool.withConnection { connection in try await self.publish(batch, in: connection) }
         }
         var counts: [Int64: Int] = [:]
-        for receipt in receipts { for id in receipt.subscriptions { counts[id, default: 0] += 1 } }
+        for id in woken { counts[id, default: 0] += 1 }
         if !counts.isEmpty { hub.published(counts) }
         return receipts
     }
@@ -96,12 +96,13 @@ public final class Bus: Sendable {
     /// Call ``notifyPublished()`` after the commit to wake consumers at once (they poll anyway).
     @discardableResult
     public func publish(_ events: [CloudEvent], in connection: isolated Connection) throws -> [PublishReceipt] {
-        try publish(try PublishBatch(events), in: connection)
+        try publish(try PublishBatch(events), in: connection).receipts
     }
 
-    private func publish(_ batch: PublishBatch, in connection: isolated Connection) throws -> [PublishReceipt] {
+    /// The receipts, and the subscription of every delivery made (see ``PublishBatch/receipts(from:)``).
+    private func publish(_ batch: PublishBatch, in connection: isolated Connection) throws -> (receipts: [PublishReceipt], woken: [Int64]) {
         let result = try connection.executePrepared("backstop_publish", sql.publish, batch.parameters)
-        var receipts = try batch.receipts(from: result)
+        var (receipts, woken) = try batch.receipts(from: result)
         let missing = receipts.indices.filter { receipts[$0] == nil }
         if !missing.isEmpty {
             // Keys a concurrent publisher committed while the statement ran: this statement sees them.
@@ -111,15 +112,15 @@ public final class Bus: Sendable {
             for row in found {
                 let index = missing[try row.decode(Int.self, at: 0) - 1]
                 receipts[index] = PublishReceipt(id: try row.decode(String.self, at: 1), position: try row.decode(Int64.self, at: 2),
-                                                 acceptedAt: try row.decode(Date.self, at: 3), duplicate: true, subscriptions: [])
+                                                 acceptedAt: try row.decode(Date.self, at: 3), duplicate: true)
             }
         }
-        return try receipts.map { receipt in
+        return (try receipts.map { receipt in
             guard let receipt else {
                 throw PostgresError(code: .server, message: "a concurrent publish with the same idempotency key did not commit; retry", sqlState: "40001")
             }
             return receipt
-        }
+        }, woken)
     }
 
     /// Wakes consumers after a transaction that published has committed.
@@ -358,6 +359,4 @@ public struct PublishReceipt: Sendable, Hashable {
     /// True when an event with the same `(source, idempotency key)` was stored before; nothing new
     /// was stored or delivered.
     public var duplicate: Bool
-    /// Ids of the subscriptions it was delivered to (empty for a duplicate).
-    var subscriptions: [Int64] = []
 }

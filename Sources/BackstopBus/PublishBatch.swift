@@ -69,16 +69,18 @@ struct PublishBatch {
         return nil
     }
 
-    /// One receipt per event; `nil` where a concurrent publisher's key was not yet visible.
-    func receipts(from result: QueryResult) throws -> [PublishReceipt?] {
+    /// One receipt per event (`nil` where a concurrent publisher's key was not yet visible), and the
+    /// subscription of every delivery the new events made (to wake their consumers).
+    func receipts(from result: QueryResult) throws -> (receipts: [PublishReceipt?], woken: [Int64]) {
         guard result.count == events.count else {
             throw PostgresError(code: .decoding, message: "publish returned \(result.count) rows for \(events.count) events")
         }
-        return try result.map { row in
+        let woken = try result.first?.decode([Int64]?.self, at: 5) ?? []
+        let receipts: [PublishReceipt?] = try result.map { row in
             guard let id = try row.decode(String?.self, at: 1) else { return nil }
             return PublishReceipt(id: id, position: try row.decode(Int64.self, at: 2),
-                                  acceptedAt: try row.decode(Date.self, at: 3), duplicate: try row.decode(Bool.self, at: 4),
-                                  subscriptions: try row.decode([Int64]?.self, at: 5) ?? [])
+                                  acceptedAt: try row.decode(Date.self, at: 3), duplicate: try row.decode(Bool.self, at: 4))
         }
+        return (receipts, woken)
     }
 }
