@@ -10,8 +10,9 @@ import Synchronization
 /// transactions, so notifications never serialise commits. The payload names the subscriptions that
 /// received events and how many (`id:count,…`), so each process wakes just enough idle consumers.
 /// Consumers in the publishing process are woken directly. A listener connection that breaks is
-/// re-established and then wakes everyone; consumers poll anyway, so a lost hint costs at most one
-/// poll interval.
+/// re-established and then wakes everyone, as it does when it first starts listening (a consumer
+/// that registered before that may have missed hints); consumers poll anyway, so a lost hint costs
+/// at most one poll interval.
 final class WakeHub: Sendable {
     static let channel = "backstop_wake"
     private let doorbells = Mutex<[Int64: [ObjectIdentifier: Doorbell]]>([:])
@@ -70,7 +71,8 @@ final class WakeHub: Sendable {
     private func startListening() {
         let fresh = listener.withLock { l -> Listener? in
             guard l == nil else { return nil }
-            l = Listener(conninfo: conninfo, channels: [Self.channel], logger: logger)
+            // Consumers registered before LISTEN took effect may have missed hints: ring them then.
+            l = Listener(conninfo: conninfo, channels: [Self.channel], announceFirstListen: true, logger: logger)
             return l
         }
         guard let fresh else { return }

@@ -312,8 +312,8 @@ public struct PostgresNotification: Sendable, Equatable {
     public var payload: String
     /// The backend process that sent it.
     public var processID: Int
-    /// True for the synthetic notice a ``Listener`` yields after it reconnected: notifications may
-    /// have been missed, so listeners should re-check their state.
+    /// True for the synthetic notice a ``Listener`` yields after it reconnected (or, when asked, when
+    /// it first listens): notifications may have been missed, so listeners should re-check their state.
     public var isConnectionLoss: Bool = false
 }
 

@@ -19,13 +19,16 @@ public final class Listener: Sendable {
     private let continuation: AsyncStream<PostgresNotification>.Continuation
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
 
-    /// Starts listening on `channels`; connection failures are retried in the background.
-    public init(conninfo: String, channels: [String], logger: Logger = Logger(label: "backstop.listener")) {
+    /// Starts listening on `channels`; connection failures are retried in the background. With
+    /// `announceFirstListen`, the re-check notice also comes once LISTEN first takes effect: for a
+    /// caller that registered interest earlier, anything sent before that moment was missed too.
+    public init(conninfo: String, channels: [String], announceFirstListen: Bool = false,
+                logger: Logger = Logger(label: "backstop.listener")) {
         (notifications, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1024))
         let continuation = self.continuation
         let runner = Task {
             var delay = Duration.milliseconds(25)
-            var connectedBefore = false
+            var announce = announceFirstListen  // after any reconnect, and first too if asked
             while !Task.isCancelled {
                 do {
                     let connection = try await Connection.connect(conninfo, logger: logger)
@@ -39,10 +42,10 @@ public final class Listener: Sendable {
                         await connection.close()
                         throw error
                     }
-                    if connectedBefore {
+                    if announce {
                         continuation.yield(PostgresNotification(channel: "", payload: "", processID: 0, isConnectionLoss: true))
                     }
-                    connectedBefore = true
+                    announce = true
                     delay = .milliseconds(25)
                     await withTaskCancellationHandler {
                         for await _ in lost { break }

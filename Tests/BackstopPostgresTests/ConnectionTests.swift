@@ -28,6 +28,31 @@ struct ConnectionTests {
         await conn.close()
     }
 
+    /// A listener asked to announce its first LISTEN says "re-check" once it listens (possibly just
+    /// after a notification that arrived at that moment); by default it yields only notifications.
+    @Test(arguments: [true, false])
+    func aListenerCanAnnounceThatItStartedListening(_ announce: Bool) async throws {
+        let conninfo = try await TestCluster.emptyDatabase()
+        let listener = Listener(conninfo: conninfo, channels: ["ping"], announceFirstListen: announce)
+        defer { listener.stop() }
+        var iterator = listener.notifications.makeAsyncIterator()
+        let conn = try await Connection.connect(conninfo)
+        // Keep notifying until the listener hears one: LISTEN takes effect a little after start.
+        let sender = Task {
+            while !Task.isCancelled {
+                _ = try? await conn.query("SELECT pg_notify('ping', 'hello')")
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        var notes: [PostgresNotification] = []
+        while notes.count < 6, let note = await iterator.next() { notes.append(note) }
+        #expect(notes.filter(\.isConnectionLoss).count == (announce ? 1 : 0), "\(notes)")
+        #expect(notes.filter { !$0.isConnectionLoss }.allSatisfy { $0.payload == "hello" })
+        sender.cancel()
+        _ = await sender.result
+        await conn.close()
+    }
+
     @Test func arraysWithNullsAndEmptyArraysDecode() async throws {
         let conn = try await Connection.connect(try await TestCluster.emptyDatabase())
         let row = try #require(try await conn.query("SELECT ARRAY['x', NULL, '']::text[], '{}'::int[]").first)
