@@ -219,8 +219,9 @@ struct ConsumeTests {
         }
         let lags = try await consumer.value
         #expect(lags.count == 5)
-        // Generous for a loaded 2-core CI machine, yet far below the 30 s poll interval.
-        #expect(lags.allSatisfy { $0 < .seconds(3) }, "lags: \(lags)")
+        // Generous for a loaded 2-core CI machine (alone: 2-20 ms; with every suite at once on this
+        // machine: up to 3.6 s), yet far below the 30 s poll interval.
+        #expect(lags.allSatisfy { $0 < .seconds(10) }, "lags: \(lags)")
         try await stream.flush()
         await publisher.close()
     }
